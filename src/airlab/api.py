@@ -1,0 +1,133 @@
+"""Python entry points: :func:`run` and :func:`resume` (the CLI is a thin layer over these)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from airlab.coders.base import make_coder
+from airlab.engine import Engine, NodeCallback
+from airlab.errors import AirlabError, RunStateError
+from airlab.execution.executor import Executor, LocalExecutor
+from airlab.execution.sandbox import make_sandbox
+from airlab.rundir import RunConfig, RunResult, new_run_id, node_dir
+from airlab.search.diversity import draft_families, shannon_entropy
+from airlab.search.journal import Journal
+from airlab.search.node import NodeStatus
+from airlab.search.policy import make_policy
+from airlab.search.selection import select_final
+from airlab.store.run_store import JOURNAL_FILE, RunStore
+from airlab.tasks.grader import Grader
+from airlab.tasks.loader import Task, load_task
+from airlab.tasks.preview import make_preview
+from airlab.tasks.spec import Limits
+from airlab.tasks.splits import make_splits
+from airlab.tasks.workspace import describe, write_public_files
+
+
+def effective_limits(task: Task, config: RunConfig) -> Limits:
+    update: dict[str, Any] = {}
+    if config.time_limit is not None:
+        update["time_seconds"] = config.time_limit
+    if config.memory_mb is not None:
+        update["memory_mb"] = config.memory_mb
+    if config.cpus is not None:
+        update["cpus"] = config.cpus
+    return task.spec.limits.model_copy(update=update)
+
+
+def make_executor(config: RunConfig) -> Executor:
+    sandbox = make_sandbox(config.sandbox)
+    if config.executor == "local":
+        return LocalExecutor(workers=config.workers, sandbox=sandbox)
+    if config.executor == "ray":
+        from airlab.execution.ray_executor import RayExecutor
+
+        return RayExecutor(workers=config.workers, sandbox_kind=config.sandbox, **config.executor_options)
+    raise AirlabError(f"unknown executor '{config.executor}'; known: local, ray")
+
+
+def run(config: RunConfig, out: Path = Path("runs"), on_node: NodeCallback | None = None,
+        run_dir: Path | None = None) -> RunResult:
+    """Start a new run; returns its result (also written to ``result.json``)."""
+    task = load_task(config.task)
+    make_policy(config.agent, config.agent_params)  # fail early on a bad agent
+    if run_dir is None:
+        run_dir = out / new_run_id(task.id, config.agent, config.coder, config.seed)
+    if (run_dir / JOURNAL_FILE).exists():
+        raise RunStateError(f"{run_dir} already holds a run; use --resume {run_dir}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = RunStore(run_dir / JOURNAL_FILE)
+    store.set_meta(config=config.model_dump(mode="json"), task_id=task.id, elapsed=0.0, status="running")
+    return _execute(run_dir, store, config, task, on_node)
+
+
+def resume(run_dir: Path, on_node: NodeCallback | None = None, **overrides: Any) -> RunResult:
+    """Continue a run that was killed or stopped; finished nodes are never repeated."""
+    path = run_dir / JOURNAL_FILE
+    if not path.exists():
+        raise RunStateError(f"{run_dir} is not a run directory (no {JOURNAL_FILE})")
+    store = RunStore(path)
+    meta = store.meta()
+    if "config" not in meta:
+        raise RunStateError(f"{run_dir}: the journal has no run config")
+    config = RunConfig.model_validate({**meta["config"], **{k: v for k, v in overrides.items() if v is not None}})
+    store.set_meta(config=config.model_dump(mode="json"), status="running")
+    task = load_task(config.task)
+    return _execute(run_dir, store, config, task, on_node, elapsed_before=float(meta.get("elapsed", 0.0)))
+
+
+def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_node: NodeCallback | None,
+             elapsed_before: float = 0.0) -> RunResult:
+    splits = make_splits(task, config.split_seed)
+    public = run_dir / "public"
+    write_public_files(task, splits, public)
+    executor = make_executor(config)
+    engine = Engine(
+        run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), preview=make_preview(task, splits),
+        description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
+        coder=make_coder(config.coder, config.coder_options), executor=executor,
+        limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
+    )
+    try:
+        status = engine.run()
+    finally:
+        executor.shutdown()
+        store.set_meta(elapsed=engine.elapsed)
+    result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed,
+                      sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor))
+    store.set_meta(status=status)
+    store.close()
+    return result
+
+
+def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, split_seed: int, status: str,
+             wall_seconds: float, sandbox: str) -> RunResult:
+    """Select the final node, write ``best_solution.py`` and ``result.json``."""
+    journal = Journal(task.spec.metric_info, store.nodes())
+    selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
+    if selection.selected_node is not None:
+        shutil.copyfile(node_dir(run_dir, selection.selected_node) / "solution.py", run_dir / "best_solution.py")
+    families = draft_families(journal)
+    nodes = journal.nodes
+    result = RunResult(
+        run_id=run_dir.name, status=status, task=task.id, agent=config.agent, coder=config.coder,
+        seed=config.seed, split_seed=split_seed,
+        budget={"nodes": config.budget_nodes, "time_seconds": config.budget_time, "max_cost": config.max_cost},
+        n_nodes=len(nodes),
+        n_buggy=journal.count(NodeStatus.BUGGY) + journal.count(NodeStatus.TIMEOUT) + journal.count(NodeStatus.INVALID),
+        n_valid=journal.count(NodeStatus.OK), n_invalid=journal.count(NodeStatus.INVALID),
+        n_timeout=journal.count(NodeStatus.TIMEOUT), n_failed=journal.count(NodeStatus.FAILED),
+        selected_node=selection.selected_node, search_score=selection.search_score,
+        val_score=selection.val_score, test_score=selection.test_score,
+        oracle_node=selection.oracle_node, oracle_test_score=selection.oracle_test_score, top_k=selection.top_k,
+        metric=task.spec.metric_info.name, higher_is_better=task.spec.metric_info.higher_is_better,
+        wall_seconds=round(wall_seconds, 2), draft_families=families,
+        diversity_bits=round(shannon_entropy(families), 4),
+        tokens_in=sum(n.tokens_in for n in nodes), tokens_out=sum(n.tokens_out for n in nodes),
+        cost_usd=round(sum(n.cost_usd for n in nodes), 6), sandbox=sandbox,
+    )
+    (run_dir / "result.json").write_text(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")
+    return result

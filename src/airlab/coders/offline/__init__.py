@@ -1,0 +1,318 @@
+"""The offline coder: draft, improve, debug and crossover with no language model.
+
+It reasons in :class:`~airlab.coders.offline.recipe.Recipe` objects (model families, their
+settings, preprocessing) and writes each one out as a readable script. Everything it decides comes
+from a ``random.Random`` seeded by the request, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from airlab.coders.base import CodeRequest, CoderError, Proposal, register_coder
+from airlab.coders.offline.families import Knob, draft_order, family
+from airlab.coders.offline.recipe import ModelSpec, Recipe
+from airlab.coders.offline.render import describe_model, render
+from airlab.search.node import Node, NodeStatus, Operator
+from airlab.tasks.preview import DataPreview
+
+# a safer family to switch to when one keeps failing
+FALLBACK = {
+    "classification": "logistic", "regression": "ridge", "text": "logistic", "forecasting": "seasonal_naive",
+}
+SWAP = {
+    "lightgbm": "hist_gb", "svm": "logistic", "svr": "ridge", "mlp": "extra_trees", "knn": "extra_trees",
+    "linear_svm": "logistic", "sarimax": "holt_winters", "holt_winters": "theta", "theta": "seasonal_naive",
+    "autoreg": "trend_fourier", "trend_fourier": "seasonal_naive", "naive_bayes": "logistic", "sgd": "logistic",
+}
+
+
+def problem_of(preview: DataPreview) -> str:
+    if preview.kind == "forecasting":
+        return "forecasting"
+    if preview.kind in ("binary", "multiclass"):
+        return "text" if preview.names("text") else "classification"
+    return "regression"
+
+
+class OfflineCoder:
+    """Writes real scikit-learn / LightGBM / statsmodels scripts from recipes."""
+
+    name = "offline"
+
+    def write(self, request: CodeRequest) -> Proposal:
+        rng = random.Random(request.seed)
+        problem = problem_of(request.preview)
+        op = request.operator
+        parent_recipes = [_recipe_of(p) for p in request.parents]
+        if op == Operator.DRAFT or not request.parents:
+            recipe, plan = self._draft(request, problem, rng)
+        elif op == Operator.IMPROVE:
+            base = parent_recipes[0]
+            if base is None:
+                recipe, plan = self._draft(request, problem, rng)
+                plan = f"The parent was not written by this coder, so start from a fresh idea. {plan}"
+            else:
+                recipe, plan = self._improve(request, base, problem, rng)
+        elif op == Operator.DEBUG:
+            recipe, plan = self._debug(request, parent_recipes[0], problem, rng)
+        elif op == Operator.CROSSOVER:
+            recipe, plan = self._crossover(request, parent_recipes, problem, rng)
+        else:  # pragma: no cover - Operator is closed
+            raise CoderError(f"unknown operator {op}")
+        code = render(recipe, plan, request.preview, threads=request.limits.cpus)
+        return Proposal(
+            plan=plan, code=code, family=family(problem, recipe.primary_family).label,
+            meta={"recipe": recipe.model_dump(mode="json")},
+        )
+
+    # -- draft -------------------------------------------------------------------------------
+    def _draft(self, request: CodeRequest, problem: str, rng: random.Random) -> tuple[Recipe, str]:
+        tried = {_first_family(p) for p in request.memory.sibling_plans}
+        order = draft_order(problem, random.Random(request.run_seed))
+        fresh = [f for f in order if f not in tried]
+        if fresh:
+            name = fresh[0]
+            params: dict[str, Any] = {}
+        else:  # every family drafted: a random family with random settings
+            name = rng.choice(order)
+            params = {k.name: rng.choice(k.values) for k in family(problem, name).knobs}
+        params = _size_params(problem, name, params, request.preview)
+        recipe = Recipe(problem=problem, models=[ModelSpec(family=name, params=params)], seed=request.seed % 10_000)  # type: ignore[arg-type]
+        recipe = self._choose_preprocessing(recipe, request.preview, rng)
+        plan = f"Draft: {describe_model(recipe.models[0], problem)}. {self._prep_text(recipe)}"
+        return recipe, plan
+
+    def _choose_preprocessing(self, recipe: Recipe, preview: DataPreview, rng: random.Random) -> Recipe:
+        fam = family(recipe.problem, recipe.primary_family)
+        update: dict[str, Any] = {}
+        if recipe.problem in ("classification", "regression"):
+            update["scaler"] = rng.choice(["standard", "standard", "quantile"]) if fam.needs_scaling else "standard"
+            update["encoding"] = "onehot" if fam.needs_scaling else rng.choice(["onehot", "ordinal"])
+            update["missing_indicators"] = any(c.n_missing for c in preview.columns)
+        if recipe.problem == "regression":
+            s = preview.target_summary
+            skewed = s.get("min", -1) >= 0 and s.get("max", 0) > 4 * max(s.get("mean", 1), 1e-9)
+            update["log_target"] = bool(skewed)
+        if recipe.problem == "text":
+            update["text_analyzer"] = rng.choice(["word", "word", "char_wb"])
+            update["text_ngrams"] = 2 if update["text_analyzer"] == "word" else 4
+            update["text_max_features"] = 50_000 if update["text_analyzer"] == "word" else 80_000
+        return recipe.model_copy(update=update)
+
+    @staticmethod
+    def _prep_text(recipe: Recipe) -> str:
+        if recipe.problem == "forecasting":
+            return "Forecast the whole horizon after the end of train.csv and look up each requested time."
+        bits = []
+        if recipe.problem == "text":
+            bits.append(f"TF-IDF on {recipe.text_analyzer} n-grams up to {recipe.text_ngrams} "
+                        f"(max {recipe.text_max_features} features)")
+        bits.append(f"median imputation{' with missing indicators' if recipe.missing_indicators else ''}")
+        bits.append(f"{recipe.scaler} scaling where the model needs it")
+        bits.append(f"{recipe.encoding} encoding of categories")
+        if recipe.log_target:
+            bits.append("a log1p-transformed target")
+        if recipe.max_train_rows:
+            bits.append(f"at most {recipe.max_train_rows} training rows")
+        return "Preprocessing: " + ", ".join(bits) + "."
+
+    # -- improve -----------------------------------------------------------------------------
+    def _improve(self, request: CodeRequest, base: Recipe, problem: str, rng: random.Random) -> tuple[Recipe, str]:
+        tried = set(request.memory.sibling_plans)
+        good_families = [f for f in _families_in(request.memory.good_summaries, problem) if f not in {m.family for m in base.models}]
+        candidate: tuple[Recipe, str] | None = None
+        for _ in range(12):
+            roll = rng.random()
+            if roll < 0.2 and good_families and len(base.models) < 3:
+                candidate = self._blend(base, rng.choice(good_families), problem, request.preview)
+            elif roll < 0.35 and problem != "forecasting":
+                candidate = self._tweak_preprocessing(base, rng)
+            else:
+                candidate = self._tune(base, rng, problem)
+            if candidate is not None and candidate[1] not in tried:
+                break
+        assert candidate is not None
+        recipe, change = candidate
+        return recipe, f"Improve node {request.parents[0].id} ({base.family}): {change}"
+
+    def _tune(self, base: Recipe, rng: random.Random, problem: str) -> tuple[Recipe, str]:
+        index = rng.randrange(len(base.models))
+        spec = base.models[index]
+        fam = family(problem, spec.family)
+        if not fam.knobs:
+            return self._tweak_preprocessing(base, rng)
+        knob: Knob = rng.choice(fam.knobs)
+        current = spec.params.get(knob.name, fam.defaults.get(knob.name))
+        options = [v for v in knob.values if v != current]
+        if current in knob.values:  # prefer a neighbour on the grid: small steps
+            i = knob.values.index(current)
+            neighbours = [knob.values[j] for j in (i - 1, i + 1) if 0 <= j < len(knob.values)]
+            options = neighbours if neighbours and rng.random() < 0.75 else options
+        value = rng.choice(options)
+        models = list(base.models)
+        models[index] = ModelSpec(family=spec.family, params={**spec.params, knob.name: value})
+        return base.model_copy(update={"models": models}), f"set {spec.family} {knob.name} from {current} to {value}."
+
+    def _tweak_preprocessing(self, base: Recipe, rng: random.Random) -> tuple[Recipe, str]:
+        if base.problem == "text":
+            choice = rng.choice(["ngrams", "features", "analyzer"])
+            if choice == "ngrams":
+                n = base.text_ngrams + (1 if base.text_ngrams < 3 or rng.random() < 0.5 else -1)
+                return base.model_copy(update={"text_ngrams": n}), f"use n-grams up to {n}."
+            if choice == "features":
+                m = base.text_max_features * 2 if rng.random() < 0.6 else base.text_max_features // 2
+                return base.model_copy(update={"text_max_features": m}), f"keep {m} TF-IDF features."
+            a = "char_wb" if base.text_analyzer == "word" else "word"
+            n = 4 if a == "char_wb" else 2
+            return base.model_copy(update={"text_analyzer": a, "text_ngrams": n}), f"switch TF-IDF to {a} n-grams up to {n}."
+        choice = rng.choice(["scaler", "encoding", "indicators"] + (["log_target"] if base.problem == "regression" else []))
+        if choice == "scaler":
+            new = "quantile" if base.scaler == "standard" else "standard"
+            return base.model_copy(update={"scaler": new}), f"use {new} scaling instead of {base.scaler}."
+        if choice == "encoding":
+            new = "ordinal" if base.encoding == "onehot" else "onehot"
+            return base.model_copy(update={"encoding": new}), f"use {new} encoding of categories."
+        if choice == "indicators":
+            new_ind = not base.missing_indicators
+            return base.model_copy(update={"missing_indicators": new_ind}), f"{'add' if new_ind else 'drop'} missing-value indicators."
+        new_log = not base.log_target
+        return base.model_copy(update={"log_target": new_log}), f"{'fit on log1p(target)' if new_log else 'fit on the raw target'}."
+
+    def _blend(self, base: Recipe, other: str, problem: str, preview: DataPreview) -> tuple[Recipe, str]:
+        spec = ModelSpec(family=other, params=_size_params(problem, other, {}, preview))
+        models = [*base.models, spec]
+        return base.model_copy(update={"models": models}), f"average its predictions with {describe_model(spec, problem)}, a family that scored well."
+
+    # -- debug -------------------------------------------------------------------------------
+    def _debug(self, request: CodeRequest, base: Recipe | None, problem: str, rng: random.Random) -> tuple[Recipe, str]:
+        parent = request.parents[0]
+        error = parent.error or parent.output_tail[-500:]
+        if base is None:
+            fixed = _patch_foreign(parent, error)
+            if fixed is not None:
+                raise _PatchedCode(*fixed)
+            recipe, plan = self._draft(request, problem, rng)
+            recipe = recipe.model_copy(update={"models": [ModelSpec(family=FALLBACK[problem])]})
+            return recipe, (f"Debug node {parent.id}: its code failed ({_one_line(error)}); rewrite it as a robust "
+                            f"{FALLBACK[problem]} baseline. {self._prep_text(recipe)}")
+        repeated = sum(1 for bug in request.memory.ancestral_bugs if _one_line(error)[:60] in bug) > 1
+        n_train = request.preview.n_train
+        if parent.status == NodeStatus.TIMEOUT or parent.limit_hit in ("time", "memory"):
+            models = []
+            for spec in base.models:
+                params = dict(spec.params)
+                fam = family(problem, spec.family)
+                for key in ("n_estimators", "max_iter"):
+                    if key in fam.defaults:
+                        params[key] = max(50, int(params.get(key, fam.defaults[key])) // 2)
+                models.append(ModelSpec(family=spec.family, params=params))
+            cap = max(1000, min(base.max_train_rows or n_train, n_train) // 2)
+            update: dict[str, Any] = {"models": models, "max_train_rows": cap}
+            if problem == "text":
+                update["text_max_features"] = max(5000, base.text_max_features // 4)
+            if repeated:
+                update["models"] = [ModelSpec(family=SWAP.get(m.family, FALLBACK[problem])) for m in base.models]
+            recipe = base.model_copy(update=update)
+            what = "time" if parent.status == NodeStatus.TIMEOUT or parent.limit_hit == "time" else "memory"
+            return recipe, (f"Debug node {parent.id}: it hit the {what} limit. Halve the model sizes, fit on at most "
+                            f"{cap} rows{' and swap to cheaper families' if repeated else ''}.")
+        # a crash or an invalid submission: swap the failing family for a safer one
+        models = [ModelSpec(family=SWAP.get(m.family, FALLBACK[problem])) for m in base.models]
+        if repeated or len({m.family for m in models}) < len(models):
+            models = [ModelSpec(family=FALLBACK[problem])]
+        recipe = base.model_copy(update={"models": models, "missing_indicators": True})
+        return recipe, (f"Debug node {parent.id}: it failed with '{_one_line(error)}'. Replace "
+                        f"{base.family} with {'+'.join(m.family for m in models)} and impute every missing value.")
+
+    # -- crossover ---------------------------------------------------------------------------
+    def _crossover(self, request: CodeRequest, recipes: list[Recipe | None], problem: str, rng: random.Random) -> tuple[Recipe, str]:
+        usable = [r for r in recipes if r is not None]
+        if len(usable) < 2:
+            return self._draft(request, problem, rng)
+        a, b = usable[0], usable[1]
+        ids = [p.id for p in request.parents]
+        if rng.random() < 0.5 or problem == "forecasting":
+            models = [*a.models, *[m for m in b.models if m.family not in {x.family for x in a.models}]][:3]
+            child = a.model_copy(update={"models": models})
+            return child, f"Crossover of nodes {ids[0]} and {ids[1]}: average the models of both ({child.family})."
+        child = b.model_copy(update={"models": a.models})
+        return child, (f"Crossover of nodes {ids[0]} and {ids[1]}: the model of node {ids[0]} ({a.family}) with "
+                       f"the preprocessing of node {ids[1]}.")
+
+
+class _PatchedCode(Exception):
+    def __init__(self, plan: str, code: str):
+        super().__init__(plan)
+        self.plan, self.code = plan, code
+
+
+_IMPORTS = {
+    "np": "import numpy as np", "pd": "import pandas as pd", "os": "import os", "sys": "import sys",
+    "math": "import math", "json": "import json", "re": "import re",
+}
+
+
+def _patch_foreign(parent: Node, error: str) -> tuple[str, str] | None:
+    """Textual repairs for code this coder did not write."""
+    match = re.search(r"NameError: name '(\w+)' is not defined", error)
+    if match and match.group(1) in _IMPORTS:
+        line = _IMPORTS[match.group(1)]
+        return (f"Debug node {parent.id}: add the missing import ({line}).", f"{line}\n{parent.code}")
+    return None
+
+
+def _recipe_of(node: Node) -> Recipe | None:
+    raw = node.meta.get("recipe")
+    if not raw:
+        return None
+    try:
+        return Recipe.model_validate(raw)
+    except ValueError:
+        return None
+
+
+def _first_family(plan: str) -> str:
+    match = re.match(r"Draft: (\w+)", plan)
+    return match.group(1) if match else ""
+
+
+def _families_in(summaries: list[str], problem: str) -> list[str]:
+    from airlab.coders.offline.families import CATALOGUE
+
+    names = {f.name for f in CATALOGUE[problem]}
+    found: list[str] = []
+    for line in summaries:
+        for token in re.findall(r"\b\w+\b", line.split(":", 1)[-1][:80]):
+            if token in names and token not in found:
+                found.append(token)
+    return found
+
+
+def _one_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return (lines[-1] if lines else "unknown error")[:200]
+
+
+def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataPreview) -> dict[str, Any]:
+    """Scale ensemble sizes down on large data so a draft fits comfortably in its time limit."""
+    n = preview.n_train
+    out = dict(params)
+    if name in ("random_forest", "extra_trees") and n > 10_000 and "n_estimators" not in params:
+        out["n_estimators"] = 150
+    return out
+
+
+class _OfflineWithPatches(OfflineCoder):
+    def write(self, request: CodeRequest) -> Proposal:
+        try:
+            return super().write(request)
+        except _PatchedCode as patched:
+            return Proposal(plan=patched.plan, code=patched.code, family=request.parents[0].family)
+
+
+@register_coder("offline")
+def _make(model: str, options: dict[str, Any]) -> OfflineCoder:
+    return _OfflineWithPatches()

@@ -1,0 +1,194 @@
+"""The run loop: policy -> operator/coder -> executor -> grader -> journal -> policy.
+
+Durability: a node is written (pending, with its code) before it runs, and its outcome is written
+in one transaction before the policy observes it. Killed at any moment, a run resumes from the
+store: pending nodes are re-run with the same code, finished ones are never repeated.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airlab.coders.base import Coder, CodeRequest, CoderError
+from airlab.execution.candidate import judge, make_job
+from airlab.execution.executor import Executor
+from airlab.execution.sandbox import RunResult as SandboxResult
+from airlab.rundir import RunConfig, node_dir
+from airlab.search.journal import Journal
+from airlab.search.memory import build_memory
+from airlab.search.node import HiddenScores, Node, NodeStatus, Operator
+from airlab.search.policy import Action, Policy
+from airlab.store.run_store import RunStore
+from airlab.tasks.grader import Grader
+from airlab.tasks.loader import Task
+from airlab.tasks.preview import DataPreview
+from airlab.tasks.spec import Limits
+
+NodeCallback = Callable[[Node, Journal], None]
+
+
+def node_seed(run_seed: int, node_id: int) -> int:
+    return zlib.crc32(f"{run_seed}:{node_id}".encode())
+
+
+@dataclass
+class Engine:
+    run_dir: Path
+    config: RunConfig
+    task: Task
+    grader: Grader
+    preview: DataPreview
+    description: str
+    store: RunStore
+    policy: Policy
+    coder: Coder
+    executor: Executor
+    limits: Limits
+    on_node: NodeCallback | None = None
+    elapsed_before: float = 0.0
+    journal: Journal = field(init=False)
+    stop_reason: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.journal = Journal(self.task.spec.metric_info, self.store.nodes())
+        for node in self.journal.finished:
+            self.policy.observe(node, self.journal)
+        self._start = time.monotonic()
+        self._cost = sum(n.cost_usd for n in self.journal)
+
+    # -- budget ------------------------------------------------------------------------------
+    @property
+    def elapsed(self) -> float:
+        return self.elapsed_before + (time.monotonic() - self._start)
+
+    def _budget_left(self) -> bool:
+        cfg = self.config
+        if cfg.budget_nodes is not None and len(self.journal) >= cfg.budget_nodes:
+            self.stop_reason = self.stop_reason or "complete"
+            return False
+        if cfg.budget_time is not None and self.elapsed >= cfg.budget_time:
+            self.stop_reason = self.stop_reason or "complete"
+            return False
+        if cfg.max_cost is not None and self._cost >= cfg.max_cost:
+            self.stop_reason = "budget_cost"
+            return False
+        return True
+
+    def _node_limits(self) -> Limits:
+        if self.config.budget_time is None:
+            return self.limits
+        remaining = max(10.0, self.config.budget_time - self.elapsed)
+        return self.limits.model_copy(update={"time_seconds": min(self.limits.time_seconds, remaining)})
+
+    # -- one node ----------------------------------------------------------------------------
+    def _write_node(self, action: Action) -> Node:
+        node_id = self.journal.next_id
+        parents = [self.journal[p] for p in action.parents]
+        depth = parents[0].debug_depth + 1 if action.operator == Operator.DEBUG and parents else 0
+        node = Node(id=node_id, parents=action.parents, operator=action.operator, coder=self.coder.name,
+                    debug_depth=depth, created_at=time.time())
+        request = CodeRequest(
+            operator=action.operator, node_id=node_id, seed=node_seed(self.config.seed, node_id),
+            run_seed=self.config.seed, task_id=self.task.id, description=self.description,
+            preview=self.preview, parents=parents,
+            memory=build_memory(self.journal, action.operator, action.parents),
+            limits=self.limits,
+        )
+        try:
+            proposal = self.coder.write(request)
+        except CoderError as exc:
+            node.status = NodeStatus.FAILED
+            node.error = f"the coder produced no usable code: {exc}"
+            node.finished_at = time.time()
+            return node
+        node.plan, node.code, node.family = proposal.plan, proposal.code, proposal.family
+        node.meta = proposal.meta
+        node.tokens_in, node.tokens_out, node.cost_usd = proposal.tokens_in, proposal.tokens_out, proposal.cost_usd
+        self._cost += proposal.cost_usd
+        return node
+
+    def _submit(self, node: Node) -> Future[SandboxResult]:
+        folder = node_dir(self.run_dir, node.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "solution.py").write_text(node.code)
+        job = make_job(node.code, self.run_dir / "public", folder, self._node_limits())
+        node.meta["time_limit"] = job.limits.time_seconds
+        return self.executor.submit(job)
+
+    def _finish(self, node: Node, result: SandboxResult) -> None:
+        folder = node_dir(self.run_dir, node.id)
+        limits = self.limits.model_copy(update={"time_seconds": node.meta.get("time_limit", self.limits.time_seconds)})
+        outcome = judge(result, folder / "workspace", folder, self.grader, limits)
+        node.status = outcome.status
+        node.error = outcome.error
+        node.exit_code = result.exit_code
+        node.limit_hit = result.limit_hit
+        node.exec_seconds = round(result.seconds, 3)
+        node.peak_memory_mb = result.peak_memory_mb
+        node.output_tail = (result.stdout_tail[-2000:] + ("\n" if result.stdout_tail else "") + result.stderr_tail[-2000:]).strip()
+        node.finished_at = time.time()
+        hidden = None
+        if outcome.grade is not None and outcome.grade.valid:
+            node.search_score = outcome.grade.scores.get("search")
+            hidden = HiddenScores(node_id=node.id, val=outcome.grade.scores.get("val"), test=outcome.grade.scores.get("test"))
+        self.store.put_node(node, hidden, event="node_finished")  # durable before it is used
+        _remove_tree(folder / "workspace")
+        self.journal.put(node)
+        self.policy.observe(node, self.journal)
+        if self.on_node:
+            self.on_node(node, self.journal)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> str:
+        in_flight: dict[Future[SandboxResult], Node] = {}
+        for node in self.journal.pending:  # resumed: run again with the same code
+            in_flight[self._submit(node)] = node
+        try:
+            while True:
+                while len(in_flight) < self.executor.capacity and self._budget_left():
+                    rng = random.Random(node_seed(self.config.seed, self.journal.next_id) ^ 0x5EED)
+                    action = self.policy.propose(self.journal, rng)
+                    if action is None:
+                        break
+                    node = self._write_node(action)
+                    self.store.put_node(node, event="node_created")
+                    self.journal.put(node)
+                    if node.status == NodeStatus.FAILED:
+                        self.policy.observe(node, self.journal)
+                        if self.on_node:
+                            self.on_node(node, self.journal)
+                        continue
+                    in_flight[self._submit(node)] = node
+                if not in_flight:
+                    break
+                done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    node = in_flight.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # an executor failure is recorded, never lost
+                        node.status = NodeStatus.FAILED
+                        node.error = f"the executor failed: {type(exc).__name__}: {exc}"
+                        node.finished_at = time.time()
+                        self.store.put_node(node, event="node_finished")
+                        self.journal.put(node)
+                        self.policy.observe(node, self.journal)
+                        continue
+                    self._finish(node, result)
+        except KeyboardInterrupt:
+            self.stop_reason = "interrupted"
+            self.executor.shutdown()
+            self.store.add_event("interrupted")
+        return self.stop_reason or "complete"
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

