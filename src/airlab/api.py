@@ -38,6 +38,17 @@ def effective_limits(task: Task, config: RunConfig) -> Limits:
     return task.spec.limits.model_copy(update=update)
 
 
+def coder_options(config: RunConfig) -> dict[str, Any]:
+    """Options a coder factory receives: the user's, plus run-level settings."""
+    options = dict(config.coder_options)
+    if config.base_url:
+        options.setdefault("base_url", config.base_url)
+    if config.max_cost is not None:
+        options.setdefault("max_cost", config.max_cost)
+    options.setdefault("operator_mode", config.operator_mode)
+    return options
+
+
 def make_executor(config: RunConfig) -> Executor:
     sandbox = make_sandbox(config.sandbox)
     if config.executor == "local":
@@ -88,7 +99,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     engine = Engine(
         run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), preview=make_preview(task, splits),
         description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
-        coder=make_coder(config.coder, config.coder_options), executor=executor,
+        coder=make_coder(config.coder, coder_options(config)), executor=executor,
         limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
     )
     try:

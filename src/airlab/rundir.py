@@ -40,7 +40,11 @@ class RunConfig(BaseModel):
     time_limit: float | None = None  # overrides the task's per-node wall time
     memory_mb: int | None = None  # overrides the task's per-node memory
     cpus: int | None = None
-    max_cost: float | None = None
+    max_cost: float | None = None  # hard cap on LLM spend in USD
+    base_url: str | None = None  # OpenAI-compatible server for openai:MODEL coders
+    operator_mode: str = "prompt"  # prompt | react (multi-step tool-using operators)
+    eval_folds: str = "1"  # hidden K-fold evaluation: an integer or "auto"
+    refit: bool = False
 
 
 class RunResult(BaseModel):

@@ -58,6 +58,11 @@ def run_command(
     sandbox: str = typer.Option("auto", "--sandbox", help="auto, bwrap or plain."),
     time_limit: float = typer.Option(None, "--time-limit", help="Per-node wall time (overrides the task)."),
     memory_mb: int = typer.Option(None, "--memory-mb", help="Per-node memory (overrides the task)."),
+    base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp, ...)."),
+    max_cost: float = typer.Option(None, "--max-cost", help="Hard cap on LLM spend in USD; the run ends cleanly."),
+    operator: str = typer.Option("prompt", "--operator", help="prompt (one-shot) or react (multi-step with tools)."),
+    executor: str = typer.Option("local", "--executor", help="local or ray."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json instead of the summary table."),
 ) -> None:
@@ -80,7 +85,9 @@ def run_command(
     config = RunConfig(
         task=task, agent=agent, agent_params=params, coder=coder, seed=seed, split_seed=split_seed,
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
-        sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb,
+        sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, base_url=base_url,
+        max_cost=max_cost, operator_mode=operator, executor=executor,
+        executor_options={"address": ray_address} if ray_address else {},
     )
     with _progress(budget_nodes) as (callback, _):
         result = api.run(config, out=out, on_node=callback)
