@@ -114,6 +114,17 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return ("…" + text) if size > limit else text
 
 
+def _keep_tail(path: Path, max_bytes: int) -> None:
+    """Cut a log that outgrew the output limit down to its last ``max_bytes``."""
+    size = path.stat().st_size
+    if size <= max_bytes:
+        return
+    with open(path, "rb") as handle:
+        handle.seek(size - max_bytes)
+        tail = handle.read()
+    path.write_bytes(b"[... output cut at the limit ...]\n" + tail)
+
+
 def _limit_resources(limits: Limits) -> None:  # runs in the child before exec
     mem = limits.memory_mb * 1024 * 1024
     # A backstop only: resident memory is enforced by sampling. Virtual address space is larger
@@ -221,7 +232,7 @@ class _BaseSandbox:
                     if rss > job.limits.memory_mb * 1024 * 1024:
                         limit_hit = "memory"
                         break
-                    if out.tell() + err.tell() > max_output:
+                    if os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size > max_output:
                         limit_hit = "output"
                         break
             _kill_all(root, token)
@@ -230,6 +241,10 @@ class _BaseSandbox:
                 proc.wait(timeout=5)
         seconds = time.monotonic() - start
         exit_code = proc.returncode
+        for path in (out_path, err_path):
+            _keep_tail(path, int(max_output))
+        if limit_hit is not None and (exit_code is None or exit_code >= 0):
+            exit_code = -int(signal.SIGKILL)  # the harness killed it; bwrap may report 0 for its init
         if limit_hit is None and exit_code is not None and exit_code < 0 and -exit_code == signal.SIGKILL:
             # killed from outside by the kernel (e.g. the address-space backstop): a memory limit
             limit_hit = "memory"
@@ -286,7 +301,7 @@ class BubblewrapSandbox(_BaseSandbox):
         args += ["--bind", str(job.workdir.resolve()), WORKSPACE]
         for name, src in job.input_files.items():
             args += ["--ro-bind", str(Path(src).resolve()), f"{WORKSPACE}/{name}"]
-        args += ["--chdir", WORKSPACE, "--clearenv"]
+        args += ["--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
         return [*args, "--", *(job.argv or [sys.executable, job.script_name])]
