@@ -111,7 +111,7 @@ def test_export_run_outside_then_grade_round_trips_to_eval(
     assert table["seed"].tolist() == [0, 3]
     assert table["valid"].tolist() == [True, True]
     assert table["test_score"].tolist() == pytest.approx([eval_json["test_score"]] * 2, rel=1e-9)
-    assert pd.isna(table.loc[0, "cost"]) and table.loc[1, "nodes"] == 1
+    assert table["cost"].isna().iloc[0] and table["nodes"].iloc[1] == 1
     assert read_results(results / "results.sqlite")["agent"].tolist() == ["human", "my-script"]
 
 

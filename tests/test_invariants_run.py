@@ -1,0 +1,112 @@
+"""Invariants 1, 4 and 5 through real runs: no val/test score reaches a policy or a coder; kill -9
+and resume loses and duplicates nothing; the same seed gives the same journal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from airlab import api
+from airlab.coders.base import CodeRequest, Proposal, register_coder
+from airlab.coders.offline import OfflineCoder
+from airlab.rundir import RunConfig
+from airlab.search.journal import Journal
+from airlab.search.node import Node
+from airlab.search.policies.greedy import Greedy
+from airlab.search.policy import register_policy
+from airlab.store.run_store import RunStore
+from tests.conftest import AIRLAB, airlab, run_json
+
+SEEN: list[Any] = []
+
+
+class SpyCoder(OfflineCoder):
+    name = "spy"
+
+    def write(self, request: CodeRequest) -> Proposal:
+        SEEN.append(request.model_dump(mode="json"))
+        return super().write(request)
+
+
+@register_policy
+class SpyPolicy(Greedy):
+    name = "spy-greedy"
+
+    def propose(self, journal: Journal, rng: Any) -> Any:
+        SEEN.append([n.model_dump(mode="json") for n in journal])
+        return super().propose(journal, rng)
+
+    def observe(self, node: Node, journal: Journal) -> None:
+        SEEN.append(node.model_dump(mode="json"))
+
+
+register_coder("spy")(lambda model, options: SpyCoder())
+
+
+def _keys(obj: Any) -> set[str]:
+    if isinstance(obj, dict):
+        return set(obj) | set().union(*(_keys(v) for v in obj.values()))
+    if isinstance(obj, list):
+        return set().union(*(_keys(v) for v in obj)) if obj else set()
+    return set()
+
+
+def test_policy_and_coder_never_see_val_or_test(tmp_path: Path) -> None:
+    SEEN.clear()
+    result = api.run(RunConfig(task="wine", agent="spy-greedy", coder="spy", budget_nodes=6,
+                               agent_params={"num_drafts": 3}), out=tmp_path)
+    assert result.n_valid >= 3
+    keys = _keys(SEEN)
+    assert "search_score" in keys
+    assert not {k for k in keys if "val" in k.lower() and k != "interval"} - {"values", "value"}
+    assert not {k for k in keys if "test" in k.lower()}
+    hidden = RunStore(tmp_path / result.run_id / "journal.sqlite").hidden_scores()
+    assert len(hidden) == result.n_valid  # the harness did compute them, outside the journal
+
+
+def _journal_signature(run_dir: Path) -> list[tuple]:
+    nodes = RunStore(run_dir / "journal.sqlite").nodes()
+    return [(n.id, n.operator.value, tuple(n.parents), n.plan, n.code, n.status.value, n.search_score) for n in nodes]
+
+
+def test_same_seed_same_journal(tmp_path: Path) -> None:
+    a = run_json("run", "diabetes", "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "a"))
+    b = run_json("run", "diabetes", "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "b"))
+    sig_a = _journal_signature(tmp_path / "a" / a["run_id"])
+    sig_b = _journal_signature(tmp_path / "b" / b["run_id"])
+    assert sig_a == sig_b and len(sig_a) == 5
+
+
+def test_kill_9_then_resume(tmp_path: Path) -> None:
+    budget = "6"
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*AIRLAB, "run", "iris", "--budget-nodes", budget, "--seed", "2", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    finished = 0
+    while time.time() < deadline and finished < 2:
+        time.sleep(0.3)
+        dbs = list(out.glob("*/journal.sqlite"))
+        if dbs:
+            try:
+                with sqlite3.connect(dbs[0]) as db:
+                    finished = db.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0]
+            except sqlite3.Error:
+                pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = out.iterdir()
+    assert not (run_dir / "result.json").exists()
+    before = RunStore(run_dir / "journal.sqlite").nodes()
+    assert 2 <= len(before) <= int(budget)
+    airlab("run", "--resume", str(run_dir))
+    resumed = _journal_signature(run_dir)
+    assert [s[0] for s in resumed] == list(range(int(budget)))
+    assert all(s[5] != "pending" for s in resumed)
+    reference = run_json("run", "iris", "--budget-nodes", budget, "--seed", "2", "--out", str(tmp_path / "ref"))
+    assert resumed == _journal_signature(tmp_path / "ref" / reference["run_id"])
