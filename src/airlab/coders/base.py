@@ -6,6 +6,7 @@ which carry the search score only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -77,12 +78,10 @@ def register_coder(prefix: str) -> Callable[[CoderFactory], CoderFactory]:
 
 def make_coder(spec: str, options: dict[str, Any] | None = None) -> Coder:
     """Build a coder from a spec such as ``offline`` or ``openai:gpt-4.1-mini``."""
-    import airlab.coders.offline  # noqa: F401  (registers the built-in coder)
+    import airlab.coders.offline
 
-    try:
+    with contextlib.suppress(ImportError):
         import airlab.coders.llm  # noqa: F401  (registers LLM coders when present)
-    except ImportError:
-        pass
     prefix, _, model = spec.partition(":")
     if prefix not in _CODERS:
         raise AirlabError(f"unknown coder '{spec}'; known: {', '.join(sorted(_CODERS))} (e.g. offline, openai:MODEL)")

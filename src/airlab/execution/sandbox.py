@@ -207,7 +207,7 @@ class _BaseSandbox:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
-                preexec_fn=lambda: _limit_resources(job.limits),  # noqa: PLW1509
+                preexec_fn=lambda: _limit_resources(job.limits),
             )
             root = psutil.Process(proc.pid)
             self._active[token] = root

@@ -33,7 +33,7 @@ def select_final(journal: Journal, hidden: dict[int, HiddenScores], k: int = 3) 
         val = hidden.get(node_id, HiddenScores(node_id=node_id)).val
         return (metric.sort_key(val) if val is not None else float("inf"), rank)
 
-    best_rank, best = min(enumerate(top), key=lambda item: val_key(item[1].id, item[0]))
+    _best_rank, best = min(enumerate(top), key=lambda item: val_key(item[1].id, item[0]))
     scores = hidden.get(best.id, HiddenScores(node_id=best.id))
     with_test = [(n, hidden[n.id].test) for n in ranked if n.id in hidden and hidden[n.id].test is not None]
     oracle = min(with_test, key=lambda item: (metric.sort_key(float(item[1])), item[0].id)) if with_test else None  # type: ignore[arg-type]

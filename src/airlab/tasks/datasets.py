@@ -59,7 +59,8 @@ def co2_monthly() -> pd.DataFrame:
     """Mauna Loa CO2, weekly readings averaged to months, gaps interpolated."""
     weekly = _statsmodels("co2")
     monthly = weekly["co2"].resample("MS").mean().interpolate()
-    return pd.DataFrame({"month": monthly.index.strftime("%Y-%m-%d"), "co2": monthly.to_numpy().round(3)})
+    months = pd.DatetimeIndex(monthly.index).strftime("%Y-%m-%d")
+    return pd.DataFrame({"month": months, "co2": monthly.to_numpy().round(3)})
 
 
 def sunspots_yearly() -> pd.DataFrame:

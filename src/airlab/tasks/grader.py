@@ -150,6 +150,7 @@ class Grader:
     def score_ids(self, checked: pd.DataFrame, ids: pd.Index) -> float:
         truth = self.answers.loc[ids, self.task.spec.target].to_numpy()
         pred = checked.loc[ids]
+        prediction: np.ndarray
         if self.metric.prediction == "proba":
             prediction = pred[self.task.classes].to_numpy(dtype=float)
         elif self.metric.prediction == "label":

@@ -194,7 +194,7 @@ class OfflineCoder:
             fixed = _patch_foreign(parent, error)
             if fixed is not None:
                 raise _PatchedCode(*fixed)
-            recipe, plan = self._draft(request, problem, rng)
+            recipe, _plan = self._draft(request, problem, rng)
             recipe = recipe.model_copy(update={"models": [ModelSpec(family=FALLBACK[problem])]})
             return recipe, (f"Debug node {parent.id}: its code failed ({_one_line(error)}); rewrite it as a robust "
                             f"{FALLBACK[problem]} baseline. {self._prep_text(recipe)}")
