@@ -16,7 +16,10 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from typer.testing import CliRunner
 
+from airlab.cli import app
+from airlab.errors import AirlabError
 from airlab.evaluation import evaluate_script, export_workspace
 from airlab.store.results import read_results
 from airlab.tasks import load_task
@@ -46,6 +49,14 @@ print("done")
 
 def _json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return json.loads(done.stdout[done.stdout.index("{\n"):])
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    """The same command in-process (faster than a subprocess); AirlabError -> 2, as `main` does."""
+    done = CliRunner().invoke(app, list(args))
+    if isinstance(done.exception, AirlabError):
+        return 2, str(done.exception)
+    return done.exit_code, done.output
 
 
 @pytest.fixture(scope="module")
@@ -118,16 +129,16 @@ def test_export_run_outside_then_grade_round_trips_to_eval(
 def test_grade_human_readable_and_exit_codes(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
     export_workspace("wine", folder)
-    done = airlab("grade", "wine", str(folder / "sample_submission.csv"))
-    assert "val score" in done.stdout and "test score" in done.stdout
+    code, out = _cli("grade", "wine", str(folder / "sample_submission.csv"))
+    assert code == 0 and "val score" in out and "test score" in out
     bad = tmp_path / "submission.csv"
     bad.write_text("id,x\n1,2\n")
-    done = airlab("grade", "wine", str(bad), check=False)
-    assert done.returncode == 1
-    assert "invalid submission" in done.stdout and "missing column(s)" in done.stdout
+    code, out = _cli("grade", "wine", str(bad))
+    assert code == 1
+    assert "invalid submission" in out and "missing column(s)" in out
     # recording needs both the agent name and the table
-    done = airlab("grade", "wine", str(bad), "--agent", "x", check=False)
-    assert done.returncode == 2 and "--results" in done.stderr
+    code, out = _cli("grade", "wine", str(bad), "--agent", "x")
+    assert code == 2 and "--results" in out
 
 
 def _hidden(task_id: str, split_seed: int | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -187,12 +198,13 @@ def test_export_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None
     folder = tmp_path / "busy"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
-    done = airlab("export", "iris", str(folder), check=False)
-    assert done.returncode == 2 and "not empty" in done.stderr and "--force" in done.stderr
+    code, out = _cli("export", "iris", str(folder))
+    assert code == 2 and "not empty" in out and "--force" in out
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
-    airlab("export", "iris", str(folder), "--force")
-    airlab("export", "iris", str(folder), "--force")  # the read-only files are overwritten again
+    assert _cli("export", "iris", str(folder), "--force")[0] == 0
+    assert _cli("export", "iris", str(folder), "--force")[0] == 0  # read-only files are replaced
     assert sorted(p.name for p in folder.iterdir()) == sorted([*PUBLIC_FILES, "notes.txt"])
+    assert _cli("export", "iris", str(folder / "notes.txt"))[0] == 2  # a file, not a folder
 
 
 def test_eval_failing_and_invalid_candidates_exit_1(tmp_path: Path) -> None:

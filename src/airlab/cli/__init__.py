@@ -18,11 +18,22 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    from airlab.cli import evaluate as evaluate_cmd
     from airlab.cli import run as run_cmd
     from airlab.cli import tasks as tasks_cmd
 
     app.command("tasks")(tasks_cmd.tasks_command)
     app.command("run")(run_cmd.run_command)
+    from airlab.cli import bench as bench_cmd
+
+    app.command("bench")(bench_cmd.bench_command)
+    from airlab.cli import report as report_cmd
+
+    app.command("report")(report_cmd.report_command)
+    app.command("view")(report_cmd.view_command)
+    app.command("eval")(evaluate_cmd.eval_command)
+    app.command("export")(evaluate_cmd.export_command)
+    app.command("grade")(evaluate_cmd.grade_command)
     try:
         from airlab.cli.rank import rank_command
     except ImportError:  # pragma: no cover - ranking not installed
