@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.search.policy import Policy
 from airlab.tasks.metrics import get_metric
+
+P = TypeVar("P", bound=Policy)
 
 OP = {"d": Operator.DRAFT, "i": Operator.IMPROVE, "x": Operator.CROSSOVER, "g": Operator.DEBUG}
 
@@ -23,7 +27,7 @@ def journal(*nodes: Node, metric: str = "accuracy") -> Journal:
     return Journal(get_metric(metric), list(nodes))
 
 
-def replay(policy: Policy, jour: Journal) -> Policy:
+def replay(policy: P, jour: Journal) -> P:
     """What the engine does on resume: observe every finished node in node order."""
     for n in jour.finished:
         policy.observe(n, jour)
