@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from airlab.coders.base import make_coder
-from airlab.engine import Engine, NodeCallback
+from airlab.engine import Engine, EvalView, NodeCallback
 from airlab.errors import AirlabError, RunStateError
+from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.rundir import RunConfig, RunResult, new_run_id, node_dir
@@ -19,11 +20,12 @@ from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
 from airlab.search.selection import select_final
 from airlab.store.run_store import JOURNAL_FILE, RunStore
+from airlab.tasks.folds import refit_view, views_for
 from airlab.tasks.grader import Grader
 from airlab.tasks.loader import Task, load_task
 from airlab.tasks.preview import make_preview
 from airlab.tasks.spec import Limits
-from airlab.tasks.splits import make_splits
+from airlab.tasks.splits import HiddenSplits
 from airlab.tasks.workspace import describe, write_public_files
 
 
@@ -92,12 +94,19 @@ def resume(run_dir: Path, on_node: NodeCallback | None = None, **overrides: Any)
 
 def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_node: NodeCallback | None,
              elapsed_before: float = 0.0) -> RunResult:
-    splits = make_splits(task, config.split_seed)
-    public = run_dir / "public"
-    write_public_files(task, splits, public)
+    splits, fold_splits = views_for(task, config.eval_folds, config.split_seed)
+    write_public_files(task, splits, run_dir / "public")
+    views = []
+    for k, view in enumerate(fold_splits):
+        folder = run_dir / "public" if len(fold_splits) == 1 else run_dir / "folds" / f"fold-{k}"
+        if len(fold_splits) > 1:
+            write_public_files(task, view, folder)
+        views.append(EvalView(public_dir=folder, grader=Grader(task, view)))
+    store.set_meta(eval_folds=len(views))
     executor = make_executor(config)
     engine = Engine(
-        run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), preview=make_preview(task, splits),
+        run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), views=views,
+        preview=make_preview(task, splits),
         description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
         coder=make_coder(config.coder, coder_options(config)), executor=executor,
         limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
@@ -107,15 +116,40 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     finally:
         executor.shutdown()
         store.set_meta(elapsed=engine.elapsed)
+    refit_score = None
+    if config.refit and status != "interrupted":
+        refit_score = refit_selected(run_dir, store, config, task, splits)
     result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed,
-                      sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor))
+                      sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor),
+                      refit_test_score=refit_score, eval_folds=len(views))
     store.set_meta(status=status)
     store.close()
     return result
 
 
+def refit_selected(run_dir: Path, store: RunStore, config: RunConfig, task: Task, splits: HiddenSplits) -> float | None:
+    """Run the selected script once more on train + search + val rows; return its test score."""
+    journal = Journal(task.spec.metric_info, store.nodes())
+    selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
+    if selection.selected_node is None:
+        return None
+    view = refit_view(task, splits)
+    public = run_dir / "refit" / "public"
+    write_public_files(task, view, public)
+    grader = Grader(task, view)
+    limits = effective_limits(task, config)
+    job = make_job(journal[selection.selected_node].code, public, run_dir / "refit", limits)
+    outcome = judge(make_sandbox(config.sandbox).run(job), job.workdir, run_dir / "refit", grader, limits)
+    shutil.rmtree(job.workdir, ignore_errors=True)
+    store.add_event("refit", selection.selected_node, status=outcome.status.value, error=outcome.error)
+    if outcome.grade is None or not outcome.grade.valid:
+        return None
+    return outcome.grade.scores.get("test")
+
+
 def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, split_seed: int, status: str,
-             wall_seconds: float, sandbox: str) -> RunResult:
+             wall_seconds: float, sandbox: str, refit_test_score: float | None = None,
+             eval_folds: int = 1) -> RunResult:
     """Select the final node, write ``best_solution.py`` and ``result.json``."""
     journal = Journal(task.spec.metric_info, store.nodes())
     selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
@@ -139,6 +173,8 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, spli
         diversity_bits=round(shannon_entropy(families), 4),
         tokens_in=sum(n.tokens_in for n in nodes), tokens_out=sum(n.tokens_out for n in nodes),
         cost_usd=round(sum(n.cost_usd for n in nodes), 6), sandbox=sandbox,
+        refit_test_score=refit_test_score, eval_folds=eval_folds,
+        best_search_score=journal.best.search_score if journal.best else None,
     )
     (run_dir / "result.json").write_text(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airlab.coders.base import Coder, CodeRequest, CoderError
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import Outcome, judge, make_job
 from airlab.execution.executor import Executor
 from airlab.execution.sandbox import RunResult as SandboxResult
 from airlab.rundir import RunConfig, node_dir
@@ -25,12 +25,26 @@ from airlab.search.memory import build_memory
 from airlab.search.node import HiddenScores, Node, NodeStatus, Operator
 from airlab.search.policy import Action, Policy
 from airlab.store.run_store import RunStore
-from airlab.tasks.grader import Grader
+from airlab.tasks.grader import SUBMISSION_FILE, Grader, combine_predictions
 from airlab.tasks.loader import Task
 from airlab.tasks.preview import DataPreview
 from airlab.tasks.spec import Limits
 
 NodeCallback = Callable[[Node, Journal], None]
+
+
+@dataclass
+class EvalView:
+    """One workspace a node runs in: its public files and the grader of its hidden rows."""
+
+    public_dir: Path
+    grader: Grader
+
+
+@dataclass
+class _Running:
+    node: Node
+    results: dict[int, SandboxResult | BaseException] = field(default_factory=dict)
 
 
 def node_seed(run_seed: int, node_id: int) -> int:
@@ -42,7 +56,8 @@ class Engine:
     run_dir: Path
     config: RunConfig
     task: Task
-    grader: Grader
+    grader: Grader  # scores val and test on the base split
+    views: list[EvalView]  # one per hidden fold (a single view without K-fold evaluation)
     preview: DataPreview
     description: str
     store: RunStore
@@ -113,42 +128,90 @@ class Engine:
         self._cost += proposal.cost_usd
         return node
 
-    def _submit(self, node: Node) -> Future[SandboxResult]:
+    def _view_dir(self, node_id: int, fold: int) -> Path:
+        folder = node_dir(self.run_dir, node_id)
+        return folder if len(self.views) == 1 else folder / f"fold-{fold}"
+
+    def _submit(self, node: Node) -> list[tuple[Future[SandboxResult], int]]:
+        """Write the node's script, then one job per view (K jobs may go to K workers)."""
         folder = node_dir(self.run_dir, node.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "solution.py").write_text(node.code)
-        job = make_job(node.code, self.run_dir / "public", folder, self._node_limits())
-        node.meta["time_limit"] = job.limits.time_seconds
-        return self.executor.submit(job)
+        limits = self._node_limits()
+        node.meta["time_limit"] = limits.time_seconds
+        futures = []
+        for fold, view in enumerate(self.views):
+            job = make_job(node.code, view.public_dir, self._view_dir(node.id, fold), limits)
+            futures.append((self.executor.submit(job), fold))
+        return futures
 
-    def _finish(self, node: Node, result: SandboxResult) -> None:
-        folder = node_dir(self.run_dir, node.id)
+    def _finish(self, node: Node, results: dict[int, SandboxResult | BaseException]) -> None:
         limits = self.limits.model_copy(update={"time_seconds": node.meta.get("time_limit", self.limits.time_seconds)})
-        outcome = judge(result, folder / "workspace", folder, self.grader, limits)
-        node.status = outcome.status
-        node.error = outcome.error
-        node.exit_code = result.exit_code
-        node.limit_hit = result.limit_hit
-        node.exec_seconds = round(result.seconds, 3)
-        node.peak_memory_mb = result.peak_memory_mb
-        node.output_tail = (result.stdout_tail[-2000:] + ("\n" if result.stdout_tail else "") + result.stderr_tail[-2000:]).strip()
-        node.finished_at = time.time()
+        outcomes = []
+        for fold, view in enumerate(self.views):
+            result = results[fold]
+            where = self._view_dir(node.id, fold)
+            if isinstance(result, BaseException):
+                node.status = NodeStatus.FAILED
+                node.error = f"the executor failed: {type(result).__name__}: {result}"
+                break
+            outcomes.append(judge(result, where / "workspace", where, view.grader, limits))
+            _remove_tree(where / "workspace")
         hidden = None
-        if outcome.grade is not None and outcome.grade.valid:
-            node.search_score = outcome.grade.scores.get("search")
-            hidden = HiddenScores(node_id=node.id, val=outcome.grade.scores.get("val"), test=outcome.grade.scores.get("test"))
+        if len(outcomes) == len(self.views):
+            first = outcomes[0].run
+            node.exit_code = max((o.run.exit_code or 0 for o in outcomes), key=abs)
+            node.exec_seconds = round(sum(o.run.seconds for o in outcomes), 3)
+            node.peak_memory_mb = max((o.run.peak_memory_mb or 0.0 for o in outcomes), default=None) or None
+            node.output_tail = (first.stdout_tail[-2000:] + ("\n" if first.stdout_tail else "") + first.stderr_tail[-2000:]).strip()
+            failed = [(k, o) for k, o in enumerate(outcomes) if o.status != NodeStatus.OK]
+            if failed:
+                k, bad = failed[0]
+                node.status, node.limit_hit = bad.status, bad.run.limit_hit
+                node.error = bad.error if len(self.views) == 1 else f"hidden fold {k}: {bad.error}"
+                node.output_tail = (bad.run.stdout_tail[-2000:] + "\n" + bad.run.stderr_tail[-2000:]).strip()
+            else:
+                node.status = NodeStatus.OK
+                folds = [float(o.grade.scores["search"]) for o in outcomes if o.grade is not None]
+                node.search_score = float(sum(folds) / len(folds))
+                node.fold_scores = folds if len(folds) > 1 else []
+                hidden = self._hidden_scores(node, outcomes)
+        node.finished_at = time.time()
         self.store.put_node(node, hidden, event="node_finished")  # durable before it is used
-        _remove_tree(folder / "workspace")
         self.journal.put(node)
         self.policy.observe(node, self.journal)
         if self.on_node:
             self.on_node(node, self.journal)
 
+    def _hidden_scores(self, node: Node, outcomes: list[Outcome]) -> HiddenScores:
+        """Val and test scores: from the single run, or from the average of the K fold runs."""
+        if len(outcomes) == 1:
+            grade = outcomes[0].grade
+            assert grade is not None
+            return HiddenScores(node_id=node.id, val=grade.scores.get("val"), test=grade.scores.get("test"))
+        frames = []
+        for fold, view in enumerate(self.views):
+            path = self._view_dir(node.id, fold) / SUBMISSION_FILE
+            frames.append(view.grader.check(view.grader.read(path)))
+        combined = combine_predictions(frames, self.grader.metric.prediction)
+        scores = {}
+        for role in ("val", "test"):
+            ids = self.grader.answers.index[self.grader.answers["role"] == role]
+            scores[role] = self.grader.score_ids(combined, ids)
+        return HiddenScores(node_id=node.id, val=scores["val"], test=scores["test"])
+
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> str:
-        in_flight: dict[Future[SandboxResult], Node] = {}
+        in_flight: dict[Future[SandboxResult], tuple[_Running, int]] = {}
+        running: dict[int, _Running] = {}
+
+        def launch(node: Node) -> None:
+            entry = running[node.id] = _Running(node)
+            for future, fold in self._submit(node):
+                in_flight[future] = (entry, fold)
+
         for node in self.journal.pending:  # resumed: run again with the same code
-            in_flight[self._submit(node)] = node
+            launch(node)
         try:
             while True:
                 while len(in_flight) < self.executor.capacity and self._budget_left():
@@ -164,23 +227,19 @@ class Engine:
                         if self.on_node:
                             self.on_node(node, self.journal)
                         continue
-                    in_flight[self._submit(node)] = node
+                    launch(node)
                 if not in_flight:
                     break
                 done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
-                    node = in_flight.pop(future)
+                    entry, fold = in_flight.pop(future)
                     try:
-                        result = future.result()
+                        entry.results[fold] = future.result()
                     except Exception as exc:  # an executor failure is recorded, never lost
-                        node.status = NodeStatus.FAILED
-                        node.error = f"the executor failed: {type(exc).__name__}: {exc}"
-                        node.finished_at = time.time()
-                        self.store.put_node(node, event="node_finished")
-                        self.journal.put(node)
-                        self.policy.observe(node, self.journal)
-                        continue
-                    self._finish(node, result)
+                        entry.results[fold] = exc
+                    if len(entry.results) == len(self.views):
+                        del running[entry.node.id]
+                        self._finish(entry.node, entry.results)
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
             self.executor.shutdown()

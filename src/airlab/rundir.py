@@ -63,7 +63,8 @@ class RunResult(BaseModel):
     n_timeout: int
     n_failed: int
     selected_node: int | None
-    search_score: float | None
+    search_score: float | None  # of the selected node
+    best_search_score: float | None = None  # the best search score of the run
     val_score: float | None
     test_score: float | None
     oracle_node: int | None
@@ -78,6 +79,8 @@ class RunResult(BaseModel):
     tokens_out: int
     cost_usd: float
     sandbox: str
+    eval_folds: int = 1
+    refit_test_score: float | None = None  # the selected script refitted on train + search + val
     airlab_version: str = __version__
     finished_at: float = Field(default_factory=time.time)
 

@@ -45,7 +45,7 @@ def _agent_file(path: Path) -> dict[str, Any]:
 def run_command(
     task: str = typer.Argument(None, help="A built-in task id or a folder with task.yaml."),
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this directory."),
-    agent: str = typer.Option("greedy", "--agent", help="Search policy: greedy, ..."),
+    agent: str = typer.Option("greedy", "--agent", help="Search policy: greedy, mcts, evolution, steady-state (or any registered policy)."),
     agent_file: Path = typer.Option(None, "--agent-file", help="YAML with policy, params and coder."),
     param: list[str] = typer.Option([], "--param", "-p", help="Policy parameter KEY=VALUE (repeatable)."),
     coder: str = typer.Option("offline", "--coder", help="offline, or an LLM such as openai:MODEL."),
@@ -63,6 +63,8 @@ def run_command(
     operator: str = typer.Option("prompt", "--operator", help="prompt (one-shot) or react (multi-step with tools)."),
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
+    eval_folds: str = typer.Option("1", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 on small data)."),
+    refit: bool = typer.Option(False, "--refit/--no-refit", help="After selection, refit the winner on all agent-usable rows."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json instead of the summary table."),
 ) -> None:
@@ -86,7 +88,7 @@ def run_command(
         task=task, agent=agent, agent_params=params, coder=coder, seed=seed, split_seed=split_seed,
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
         sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, base_url=base_url,
-        max_cost=max_cost, operator_mode=operator, executor=executor,
+        max_cost=max_cost, operator_mode=operator, executor=executor, eval_folds=eval_folds, refit=refit,
         executor_options={"address": ray_address} if ray_address else {},
     )
     with _progress(budget_nodes) as (callback, _):
@@ -142,11 +144,13 @@ def _print(result: RunResult, run_dir: Path, as_json: bool) -> None:
         ("nodes tried", str(result.n_nodes)),
         ("buggy (incl. timeouts, invalid)", str(result.n_buggy)),
         ("valid", str(result.n_valid)),
-        (f"best search score ({result.metric}, {arrow} is better)", _fmt(result.search_score if result.selected_node is not None else None)),
-        ("selected node", "-" if result.selected_node is None else str(result.selected_node)),
+        (f"best search score ({result.metric}, {arrow} is better)", _fmt(result.best_search_score)),
+        ("selected node (its search score)", "-" if result.selected_node is None else f"{result.selected_node} ({_fmt(result.search_score)})"),
         ("its val score", _fmt(result.val_score)),
         ("its test score", _fmt(result.test_score)),
         ("oracle best test score", f"{_fmt(result.oracle_test_score)} (node {result.oracle_node})"),
+        *([("refit test score", _fmt(result.refit_test_score))] if result.refit_test_score is not None else []),
+        *([("hidden search folds", str(result.eval_folds))] if result.eval_folds > 1 else []),
         ("draft families (entropy)", f"{', '.join(result.draft_families)} ({result.diversity_bits:.2f} bits)"),
         ("wall time", f"{result.wall_seconds:.1f} s"),
         ("run directory", str(run_dir)),

@@ -187,3 +187,20 @@ def _label_str(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def combine_predictions(frames: list[pd.DataFrame], prediction: str) -> pd.DataFrame:
+    """Average checked submissions over the ids they share: numbers are averaged, labels voted
+    (ties go to the label that sorts first)."""
+    common = frames[0].index
+    for frame in frames[1:]:
+        common = common.intersection(frame.index)
+    aligned = [f.loc[common] for f in frames]
+    if prediction == "label":
+        votes = pd.concat([f.iloc[:, 0] for f in aligned], axis=1)
+        winner = votes.apply(lambda row: sorted(row.value_counts().loc[lambda c: c == c.max()].index)[0], axis=1)
+        return winner.to_frame(name=aligned[0].columns[0])
+    total = aligned[0].astype(float)
+    for frame in aligned[1:]:
+        total = total + frame.astype(float)
+    return total / len(aligned)

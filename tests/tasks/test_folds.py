@@ -1,0 +1,72 @@
+"""Hidden K-fold evaluation and refit views: no run sees the labels it is scored on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airlab.store.run_store import RunStore
+from airlab.tasks import load_task
+from airlab.tasks.folds import fold_views, refit_view, resolve_folds
+from airlab.tasks.splits import make_splits
+from tests.conftest import run_json
+
+
+@pytest.mark.parametrize("task_id", ["wine", "diabetes", "exam-scores"])
+def test_fold_views_hide_what_they_score(task_id: str) -> None:
+    task = load_task(task_id)
+    base = make_splits(task, 0)
+    views = fold_views(task, base, 4)
+    target = task.spec.target
+    held = set(base.answers.loc[base.answers["role"].isin(["val", "test"]), "id"])
+    scored: list[str] = []
+    feats = [c for c in base.predict.columns if c != "id"]
+    for view in views:
+        fold_ids = set(view.answers.loc[view.answers["role"] == "search", "id"])
+        scored += fold_ids
+        assert held <= set(view.predict["id"])  # val and test rows in every view, same ids
+        assert target not in view.predict.columns
+        # the rows scored in this view are not in its train file (checked by content)
+        fold_rows = view.predict[view.predict["id"].isin(fold_ids)][feats]
+        overlap = view.train[feats].merge(fold_rows, how="inner")
+        assert len(overlap) <= len(fold_rows) * 0.02  # only exact duplicate rows of the data set
+        assert len(view.train) + len(fold_ids) == len(base.train) + (base.answers["role"] == "search").sum()
+        if task.spec.group_column:
+            g = task.spec.group_column
+            assert not set(view.train[g]) & set(view.predict[view.predict["id"].isin(fold_ids)][g])
+    assert len(scored) == len(set(scored))  # each search-able row is scored in exactly one fold
+
+
+def test_refit_view_uses_all_usable_rows() -> None:
+    task = load_task("wine")
+    base = make_splits(task, 0)
+    view = refit_view(task, base)
+    assert set(view.answers["role"]) == {"test"}
+    assert len(view.train) == task.n_rows - len(view.predict)
+
+
+def test_auto_folds() -> None:
+    small, large, series = load_task("iris"), load_task("diamonds"), load_task("co2")
+    assert resolve_folds("auto", small, make_splits(small)) == 5
+    assert resolve_folds("auto", large, make_splits(large)) == 1
+    assert resolve_folds(5, series, make_splits(series)) == 1
+
+
+def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
+    result = run_json("run", "iris", "--budget-nodes", "2", "--eval-folds", "3", "--refit", "--out", str(tmp_path))
+    run_dir = tmp_path / result["run_id"]
+    assert result["eval_folds"] == 3 and result["refit_test_score"] is not None
+    for node in RunStore(run_dir / "journal.sqlite").nodes():
+        assert len(node.fold_scores) == 3
+        assert node.search_score == pytest.approx(float(np.mean(node.fold_scores)))
+        for k in range(3):
+            assert (run_dir / "nodes" / f"{node.id:04d}" / f"fold-{k}" / "submission.csv").exists()
+    # the train file of fold k holds none of the ids scored in fold k
+    for k in range(3):
+        train = pd.read_csv(run_dir / "folds" / f"fold-{k}" / "train.csv")
+        assert "id" not in train.columns
+    assert json.loads((run_dir / "result.json").read_text())["val_score"] is not None
