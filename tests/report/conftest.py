@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,68 @@ def scripted_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+PACED_SCRIPT = "import shutil, time\ntime.sleep({pause})\nshutil.copy('sample_submission.csv', 'submission.csv')\n"
+
+
+class PacedCoder:
+    """Valid but slow scripts, so a test can watch a run while it is in progress."""
+
+    name = "paced"
+
+    def __init__(self, pause: float):
+        self.pause = pause
+
+    def write(self, request: CodeRequest) -> Proposal:
+        return Proposal(plan=f"paced node {request.node_id}", code=PACED_SCRIPT.format(pause=self.pause),
+                        family=["linear", "trees", "svm"][request.node_id % 3])
+
+
+@register_coder("paced")
+def _make_paced(model: str, options: dict[str, object]) -> PacedCoder:
+    return PacedCoder(float(model or 1.0))
+
+
+class BackgroundRun(threading.Thread):
+    """``api.run`` in a thread; ``error`` holds what it raised, if anything."""
+
+    def __init__(self, out: Path, nodes: int = 5, pause: float = 1.0):
+        super().__init__(daemon=True)
+        self.out = out
+        self.config = RunConfig(task="iris", coder=f"paced:{pause}", budget_nodes=nodes,
+                                agent_params={"num_drafts": 2})
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            api.run(self.config, out=self.out)
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+    def run_dir(self, timeout: float = 60) -> Path:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [p for p in self.out.iterdir() if (p / "journal.sqlite").exists()] if self.out.exists() else []
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError(f"no run appeared in {self.out}: {self.error}")
+
+
+@pytest.fixture
+def viewer_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A viewer on 127.0.0.1 (free port) over an empty runs folder; yields (base URL, folder)."""
+    from airlab.report.viewer import make_server
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    server = make_server(folder, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    try:
+        yield f"http://{host}:{port}", folder
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
 import time
 from pathlib import Path
 
-from airlab.report.run_report import load_run, node_detail, operator_stats, render_run_page, score_timeline
+from airlab.report.run_report import (
+    load_run,
+    node_detail,
+    operator_stats,
+    render_run_page,
+    score_timeline,
+)
 from airlab.report.tree import STATUS_COLOUR, layout, tree_svg
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.store.run_store import JOURNAL_FILE, RunStore
@@ -66,7 +73,7 @@ def test_operator_stats_and_timeline_match_the_journal(iris_run: Path) -> None:
     drafts = next(r for r in stats if r["operator"] == "draft")
     assert drafts["n"] == 2
     tl = score_timeline(data)
-    best = max(n.search_score for n in data.nodes if n.is_ok)  # iris accuracy: higher is better
+    best = max(float(n.search_score or 0) for n in data.nodes if n.is_ok)  # iris accuracy: higher is better
     assert tl["search"][-1][1] == best
     times = [t for t, _ in tl["search"]]
     assert times == sorted(times)
@@ -156,4 +163,4 @@ def test_layout_is_tidy_and_scales_to_thousands_of_nodes() -> None:
         by_depth.setdefault(p.depth, []).append(p.x)
     for xs in by_depth.values():
         xs.sort()
-        assert all(b - a >= 30 for a, b in zip(xs, xs[1:], strict=False))
+        assert all(b - a >= 30 for a, b in itertools.pairwise(xs))

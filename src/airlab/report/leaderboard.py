@@ -1,0 +1,300 @@
+"""The leaderboard of a bench folder: rankings with confidence intervals, a performance profile,
+a task x agent heat map and the per-task winners, in one self-contained HTML page.
+
+The scores ranked are test scores (each run's selected node, scored once after the run). An
+(agent, task) pair without a valid seed counts as the worst result on that task, so an agent
+cannot climb by failing hard tasks.
+
+Rankings: this module computes two simple, well-understood tables itself — Borda (per task, the
+share of other agents beaten; ties count half) and the mean per-task normalised score (0 = worst
+agent on the task, 1 = best) — with 95% bootstrap intervals over tasks — and, beside them, the tables of ``airlab rank``
+(:func:`airlab.ranking.rank`: Borda, Copeland, Schulze, Kemeny with bootstrap intervals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from airlab.errors import AirlabError
+from airlab.report.html import esc, fmt, page, table
+from airlab.report.plots import PALETTE, Series, line_plot
+
+LEADERBOARD_FILE = "leaderboard.html"
+RESULTS_FILE = "results.csv"
+SCORE_COLUMN = "test_score"
+N_BOOTSTRAP = 1000
+
+
+def is_bench_dir(path: Path) -> bool:
+    return (path / RESULTS_FILE).is_file()
+
+
+def read_bench(folder: Path) -> pd.DataFrame:
+    """The results table of a bench folder (via :mod:`airlab.store.results` when present)."""
+    try:
+        from airlab.store.results import read_results
+    except ImportError:  # the results store is optional for reading: a plain CSV is enough
+        path = folder / RESULTS_FILE
+        if not path.is_file():
+            raise AirlabError(f"no results table at {path}") from None
+        frame = pd.read_csv(path, dtype={"agent": str, "task": str})
+        for col in ("higher_is_better", "valid"):
+            frame[col] = frame[col].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+        return frame
+    return read_results(folder)
+
+
+@dataclass
+class Matrix:
+    """Mean valid test score per (agent, task); NaN where an agent has no valid seed."""
+
+    agents: list[str]
+    tasks: list[str]
+    scores: np.ndarray  # (agents, tasks), in each task's own direction
+    higher: np.ndarray  # (tasks,)
+    valid_runs: np.ndarray  # (agents, tasks)
+    runs: np.ndarray  # (agents, tasks)
+    metrics: list[str]
+
+    @property
+    def oriented(self) -> np.ndarray:
+        return self.scores * np.where(self.higher, 1.0, -1.0)[None, :]
+
+
+def score_matrix(frame: pd.DataFrame, column: str = SCORE_COLUMN) -> Matrix:
+    need = {"agent", "task", "higher_is_better", column}
+    missing = need - set(frame.columns)
+    if missing:
+        raise AirlabError(f"the results table lacks column(s) {', '.join(sorted(missing))}")
+    if frame.empty:
+        raise AirlabError("the results table has no rows")
+    agents = list(dict.fromkeys(frame["agent"].astype(str)))
+    tasks = list(dict.fromkeys(frame["task"].astype(str)))
+    scores = np.full((len(agents), len(tasks)), np.nan)
+    valid_runs = np.zeros_like(scores)
+    runs = np.zeros_like(scores)
+    higher = np.ones(len(tasks), dtype=bool)
+    metrics = []
+    valid = frame["valid"].astype(bool) if "valid" in frame.columns else pd.Series(True, index=frame.index)
+    for j, task in enumerate(tasks):
+        rows = frame[frame["task"].astype(str) == task]
+        higher[j] = bool(rows["higher_is_better"].iloc[0])
+        metrics.append(str(rows["metric"].iloc[0]) if "metric" in rows.columns else "score")
+        for i, agent in enumerate(agents):
+            sub = rows[rows["agent"].astype(str) == agent]
+            runs[i, j] = len(sub)
+            values = pd.to_numeric(sub[column], errors="coerce")[valid.loc[sub.index]].dropna()
+            valid_runs[i, j] = len(values)
+            if len(values):
+                scores[i, j] = float(values.mean())
+    return Matrix(agents, tasks, scores, higher, valid_runs, runs, metrics)
+
+
+def normalised(m: Matrix) -> np.ndarray:
+    """Per task: 0 = worst valid agent, 1 = best; a missing result is 0; all-equal tasks are 1."""
+    o = m.oriented
+    out = np.zeros_like(o)
+    for j in range(o.shape[1]):
+        col = o[:, j]
+        ok = ~np.isnan(col)
+        if not ok.any():
+            continue
+        lo, hi = col[ok].min(), col[ok].max()
+        out[ok, j] = 1.0 if hi == lo else (col[ok] - lo) / (hi - lo)
+    return out
+
+
+def borda_points(m: Matrix) -> np.ndarray:
+    """Per task: the share of other agents beaten (ties half, missing = worst), shape (agents, tasks)."""
+    o = np.where(np.isnan(m.oriented), -np.inf, m.oriented)
+    n = o.shape[0]
+    if n < 2:
+        return np.ones_like(o)
+    wins = (o[:, None, :] > o[None, :, :]).sum(axis=1) + 0.5 * ((o[:, None, :] == o[None, :, :]).sum(axis=1) - 1)
+    return wins / (n - 1)
+
+
+@dataclass
+class RankRow:
+    agent: str
+    rank: int
+    score: float
+    ci_low: float
+    ci_high: float
+
+
+def _rank_rows(agents: list[str], per_task: np.ndarray, rng: np.random.Generator) -> list[RankRow]:
+    """Mean over tasks, with a percentile bootstrap interval over tasks (resampled with repeats)."""
+    mean = per_task.mean(axis=1)
+    n_tasks = per_task.shape[1]
+    idx = rng.integers(0, n_tasks, size=(N_BOOTSTRAP, n_tasks))
+    boots = per_task[:, idx].mean(axis=2)  # (agents, B)
+    low, high = np.percentile(boots, [2.5, 97.5], axis=1)
+    order = sorted(range(len(agents)), key=lambda i: (-mean[i], i))
+    rows: list[RankRow] = []
+    for pos, i in enumerate(order):
+        # Competition ranking: equal means share a rank.
+        rank = pos + 1 if pos == 0 or mean[i] != mean[order[pos - 1]] else rows[-1].rank
+        rows.append(RankRow(agents[i], rank, float(mean[i]), float(low[i]), float(high[i])))
+    return rows
+
+
+def rankings(m: Matrix, seed: int = 0) -> dict[str, list[RankRow]]:
+    rng = np.random.default_rng(seed)
+    return {
+        "Borda (share of agents beaten per task)": _rank_rows(m.agents, borda_points(m), rng),
+        "Mean normalised score (0 = worst, 1 = best per task)": _rank_rows(m.agents, normalised(m), rng),
+    }
+
+
+def performance_profile(m: Matrix, taus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Dolan–Moré style profile: for each agent, the share of tasks where its score is within a
+    relative gap ``tau`` of the best agent's (a missing result is never within any gap).
+    """
+    o = m.oriented
+    best = np.nanmax(np.where(np.isnan(o), -np.inf, o), axis=0)
+    scale = np.maximum(np.abs(best), 1e-12)
+    gap = np.where(np.isnan(o), np.inf, (best[None, :] - o) / scale[None, :])
+    finite = gap[np.isfinite(gap)]
+    if taus is None:
+        top = float(finite.max()) if finite.size else 1.0
+        taus = np.unique(np.concatenate([[0.0], np.sort(finite), [max(top * 1.1, 1e-6)]]))
+    profile = (gap[:, None, :] <= taus[None, :, None] + 1e-12).mean(axis=2)
+    return taus, profile
+
+
+def _profile_plot(m: Matrix) -> str:
+    taus, prof = performance_profile(m)
+    series = [Series(agent, [(float(t), float(p)) for t, p in zip(taus, prof[i], strict=True)],
+                     PALETTE[i % len(PALETTE)], step=True) for i, agent in enumerate(m.agents)]
+    return line_plot(series, "relative gap to the best agent on the task (τ)", "share of tasks within τ",
+                     css_class="plot profile", y_range=(0.0, 1.05))
+
+
+def _heat_colour(t: float) -> str:
+    light, dark = (255, 255, 255), (56, 142, 60)
+    rgb = tuple(round(a + (b - a) * t) for a, b in zip(light, dark, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _heatmap(m: Matrix) -> str:
+    norm = normalised(m)
+    o = np.where(np.isnan(m.oriented), -np.inf, m.oriented)
+    head = "".join(f"<th>{esc(a)}</th>" for a in m.agents)
+    rows = []
+    for j, task in enumerate(m.tasks):
+        arrow = "↑" if m.higher[j] else "↓"
+        cells = []
+        best = o[:, j].max()
+        for i in range(len(m.agents)):
+            value = m.scores[i, j]
+            runs = f"{int(m.valid_runs[i, j])}/{int(m.runs[i, j])}"
+            if np.isnan(value):
+                cells.append(f'<td class="cell missing" title="no valid run ({runs} valid)">– <small>{runs}</small></td>')
+                continue
+            cls = "cell best" if o[i, j] == best else "cell"
+            colour = _heat_colour(0.15 + 0.85 * float(norm[i, j]))
+            text_colour = "#fff" if norm[i, j] > 0.6 else "#111"
+            cells.append(f'<td class="{cls}" style="background:{colour};color:{text_colour}" '
+                         f'title="{esc(f"{m.agents[i]} on {task}: {value:.5g} ({runs} valid runs)")}">'
+                         f"{fmt(float(value), 4)} <small>{runs}</small></td>")
+        rows.append(f"<tr><th>{esc(task)} <small>{esc(m.metrics[j])} {arrow}</small></th>{''.join(cells)}</tr>")
+    return (f'<table class="heat"><thead><tr><th>task \\ agent</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            '<p class="note">Mean test score over valid seeds (valid/total runs); shade: per-task '
+            "normalised score; outlined: the task's best.</p>")
+
+
+def winners(m: Matrix) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    o = m.oriented
+    for j, task in enumerate(m.tasks):
+        col = o[:, j]
+        ok = ~np.isnan(col)
+        if not ok.any():
+            out.append({"task": task, "winners": [], "score": None, "runner_up": None, "margin": None})
+            continue
+        best = col[ok].max()
+        win = [m.agents[i] for i in range(len(m.agents)) if ok[i] and col[i] == best]
+        rest = sorted((col[i], m.agents[i]) for i in range(len(m.agents)) if ok[i] and col[i] < best)
+        runner = rest[-1] if rest else None
+        out.append({"task": task, "winners": win, "score": float(m.scores[m.agents.index(win[0]), j]),
+                    "runner_up": runner[1] if runner else None,
+                    "margin": float(best - runner[0]) if runner else None})
+    return out
+
+
+def _winners_table(m: Matrix) -> str:
+    rows = [[esc(w["task"]), esc(", ".join(w["winners"]) or "no valid run"), fmt(w["score"]),
+             esc(w["runner_up"] or "–"), fmt(w["margin"], 3)] for w in winners(m)]
+    return table(["task", "winner", "test score", "runner-up", "margin"], rows, "winners")
+
+
+def _rank_table(rows: list[RankRow], m: Matrix, frame: pd.DataFrame) -> str:
+    body = []
+    for r in rows:
+        i = m.agents.index(r.agent)
+        valid_rate = m.valid_runs[i].sum() / max(1.0, m.runs[i].sum())
+        sub = frame[frame["agent"].astype(str) == r.agent]
+        cost = pd.to_numeric(sub["cost"], errors="coerce").mean() if "cost" in sub.columns else float("nan")
+        body.append([str(r.rank), esc(r.agent), f"{r.score:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                     f"{valid_rate:.0%}", "–" if np.isnan(cost) else f"${cost:.4f}"])
+    return table(["rank", "agent", "score", "95% CI (bootstrap over tasks)", "valid runs", "mean cost"],
+                 body, "ranking")
+
+
+PACKAGE_METHODS = ("borda", "copeland", "schulze", "kemeny")  # fast enough to bootstrap on every render
+PACKAGE_BOOTSTRAP = 200
+
+
+def package_rankings(frame: pd.DataFrame) -> dict[str, Any]:
+    """The ``airlab rank`` tables (:func:`airlab.ranking.rank`) on the same test scores."""
+    from airlab.ranking import rank
+
+    table_in = frame.drop(columns=["score"], errors="ignore").rename(columns={SCORE_COLUMN: "score"})
+    keep = [c for c in ("agent", "task", "score", "higher_is_better", "seed", "valid") if c in table_in.columns]
+    return rank(table_in[keep], list(PACKAGE_METHODS), bootstrap=PACKAGE_BOOTSTRAP)
+
+
+def _package_tables(frame: pd.DataFrame) -> str:
+    parts = []
+    for name, res in package_rankings(frame).items():
+        rows = [[str(a.rank), esc(a.agent), fmt(a.score, 4), f"[{fmt(a.ci_low, 4)}, {fmt(a.ci_high, 4)}]"]
+                for a in res.agents]
+        parts.append(f"<h3>{esc(name)} <small>{esc(res.description)}</small></h3>"
+                     + table(["rank", "agent", "score", f"95% CI ({PACKAGE_BOOTSTRAP} bootstrap draws)"],
+                             rows, "ranking package"))
+    return "".join(parts)
+
+
+def render_leaderboard(folder: Path, frame: pd.DataFrame | None = None, back_link: bool = False) -> str:
+    frame = read_bench(folder) if frame is None else frame
+    m = score_matrix(frame)
+    sections = []
+    for title, rows in rankings(m).items():
+        sections.append(f"<h3>{esc(title)}</h3>{_rank_table(rows, m, frame)}")
+    sections.append(_package_tables(frame))
+    n_runs = len(frame)
+    back = '<a class="back" href="/">← all runs</a>' if back_link else ""
+    body = (
+        f"<header><h1>Leaderboard · {esc(folder.name or str(folder))}</h1>{back}</header><div class=\"page\">"
+        f'<section class="card"><p>{len(m.agents)} agents × {len(m.tasks)} tasks, {n_runs} runs. '
+        "Scores are test scores of each run's selected node; an agent without a valid run on a task "
+        "counts as the worst there.</p></section>"
+        f'<section class="card" id="rankings"><h2>Rankings</h2>{"".join(sections)}</section>'
+        f'<section class="card" id="profile"><h2>Performance profile</h2>{_profile_plot(m)}</section>'
+        f'<section class="card" id="heatmap"><h2>Task × agent</h2>{_heatmap(m)}</section>'
+        f'<section class="card" id="winners"><h2>Per-task winners</h2>{_winners_table(m)}</section></div>'
+    )
+    return page(f"airlab leaderboard · {folder.name}", body, {"data-page": "leaderboard"})
+
+
+def write_leaderboard(folder: Path, out: Path | None = None) -> Path:
+    target = out or folder / LEADERBOARD_FILE
+    target.write_text(render_leaderboard(folder), encoding="utf-8")
+    return target
