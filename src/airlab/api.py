@@ -108,7 +108,8 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), views=views,
         preview=make_preview(task, splits),
         description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
-        coder=make_coder(config.coder, coder_options(config)), executor=executor,
+        coder=make_coder(config.coder, {**coder_options(config), "public_dir": str(run_dir / "public")}),
+        executor=executor,
         limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
     )
     try:

@@ -83,6 +83,8 @@ class Engine:
         return self.elapsed_before + (time.monotonic() - self._start)
 
     def _budget_left(self) -> bool:
+        if self.stop_reason == "budget_cost":
+            return False
         cfg = self.config
         if cfg.budget_nodes is not None and len(self.journal) >= cfg.budget_nodes:
             self.stop_reason = self.stop_reason or "complete"
@@ -121,6 +123,14 @@ class Engine:
             node.status = NodeStatus.FAILED
             node.error = f"the coder produced no usable code: {exc}"
             node.finished_at = time.time()
+            # a failed call still spent tokens; a spent budget ends the run cleanly
+            node.tokens_in = int(getattr(exc, "tokens_in", 0))
+            node.tokens_out = int(getattr(exc, "tokens_out", 0))
+            node.cost_usd = float(getattr(exc, "cost_usd", 0.0))
+            node.meta = dict(getattr(exc, "meta", None) or {})
+            self._cost += node.cost_usd
+            if getattr(exc, "stops_run", False):
+                self.stop_reason = "budget_cost"
             return node
         node.plan, node.code, node.family = proposal.plan, proposal.code, proposal.family
         node.meta = proposal.meta

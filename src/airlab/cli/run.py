@@ -49,6 +49,7 @@ def run_command(
     agent_file: Path = typer.Option(None, "--agent-file", help="YAML with policy, params and coder."),
     param: list[str] = typer.Option([], "--param", "-p", help="Policy parameter KEY=VALUE (repeatable)."),
     coder: str = typer.Option("offline", "--coder", help="offline, or an LLM such as openai:MODEL."),
+    coder_option: list[str] = typer.Option([], "--coder-option", help="Coder option KEY=VALUE (repeatable), e.g. max_tokens=2048."),
     budget_nodes: int = typer.Option(None, "--budget-nodes", help="Stop after this many nodes (default 20 when no time budget)."),
     budget_time: float = typer.Option(None, "--budget-time", help="Stop proposing after this many seconds."),
     seed: int = typer.Option(0, "--seed"),
@@ -85,7 +86,8 @@ def run_command(
     if budget_nodes is None and budget_time is None:
         budget_nodes = 20
     config = RunConfig(
-        task=task, agent=agent, agent_params=params, coder=coder, seed=seed, split_seed=split_seed,
+        task=task, agent=agent, agent_params=params, coder=coder, coder_options=_parse_params(coder_option),
+        seed=seed, split_seed=split_seed,
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
         sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, base_url=base_url,
         max_cost=max_cost, operator_mode=operator, executor=executor, eval_folds=eval_folds, refit=refit,

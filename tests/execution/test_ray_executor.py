@@ -1,0 +1,124 @@
+"""The Ray executor: a real run through the CLI on a local Ray instance, a lost worker recorded as a
+FAILED node (not a hang), and the landing of what a worker sends back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airlab import api
+from airlab.execution.ray_executor import (
+    MAX_SUBMISSION_BYTES,
+    RayExecutor,
+    RayTaskFailed,
+    _describe_submission,
+    _land,
+)
+from airlab.execution.sandbox import RunResult, SandboxJob
+from airlab.rundir import RunConfig
+from airlab.search.node import NodeStatus
+from airlab.store.run_store import RunStore
+from airlab.tasks.spec import Limits
+from tests.conftest import run_json
+
+
+@pytest.mark.ray
+def test_ray_executor_end_to_end(tmp_path: Path) -> None:
+    result = run_json("run", "iris", "--executor", "ray", "--workers", "2", "--budget-nodes", "4",
+                      "--out", str(tmp_path), timeout=600)
+    assert result["n_nodes"] == 4 and result["n_valid"] >= 3 and result["n_failed"] == 0
+    assert result["sandbox"] == "ray" and result["test_score"] > 0.8
+    run_dir = tmp_path / result["run_id"]
+    nodes = RunStore(run_dir / "journal.sqlite", readonly=True).nodes()
+    assert [n.id for n in nodes] == [0, 1, 2, 3]
+    for node in nodes:  # what the workers sent back landed where a local run leaves it
+        folder = run_dir / "nodes" / f"{node.id:04d}"
+        assert (folder / "stdout.txt").exists() and (folder / "stderr.txt").exists()
+        if node.status == NodeStatus.OK:
+            assert (folder / "submission.csv").read_text().startswith("id,")
+    assert (run_dir / "best_solution.py").exists()
+
+
+def _die() -> None:
+    os._exit(1)  # the worker process disappears, as on a lost node
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.ray
+def test_lost_worker_is_a_raised_error_and_a_failed_node(local_ray: None, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    executor = RayExecutor(workers=1, sandbox_kind="plain", before_run=_die, max_retries=1)
+    data = tmp_path / "train.csv"
+    data.write_text("a\n1\n")
+    job = SandboxJob(code="print('hi')", input_files={"train.csv": data}, workdir=tmp_path / "ws",
+                     limits=Limits.model_validate({"time_seconds": 30, "memory_mb": 256}), log_dir=tmp_path / "logs")
+    with pytest.raises(RayTaskFailed, match="after 1 retry"):
+        executor.submit(job).result(timeout=180)
+    executor.shutdown()
+    assert __import__("ray").is_initialized()  # not started by this executor, so not stopped by it
+
+    made: list[RayExecutor] = []
+
+    def make(config: RunConfig) -> RayExecutor:
+        made.append(RayExecutor(workers=config.workers, sandbox_kind=config.sandbox, before_run=_die, max_retries=0))
+        return made[-1]
+
+    monkeypatch.setattr(api, "make_executor", make)
+    result = api.run(RunConfig(task="iris", budget_nodes=2, workers=2, sandbox="plain"), out=tmp_path / "runs")
+    assert made and result.n_nodes == 2 and result.n_failed == 2
+    nodes = RunStore(tmp_path / "runs" / result.run_id / "journal.sqlite", readonly=True).nodes()
+    for node in nodes:
+        assert node.status == NodeStatus.FAILED
+        assert node.error is not None and "Ray task failed" in node.error
+
+
+def _job(tmp_path: Path) -> SandboxJob:
+    return SandboxJob(code="", input_files={}, workdir=tmp_path / "ws", limits=Limits.model_validate({}), log_dir=tmp_path / "node")
+
+
+def _roundtrip(tmp_path: Path, make: Any) -> Path:
+    worker = tmp_path / "worker"
+    worker.mkdir(parents=True)
+    make(worker / "submission.csv")
+    shipped = _describe_submission(worker / "submission.csv")
+    shipped.result = RunResult(exit_code=0, seconds=1.0, sandbox="bwrap")
+    shipped.stdout = b"out\n"
+    assert _land(shipped, _job(tmp_path)).exit_code == 0
+    assert (tmp_path / "node" / "stdout.txt").read_bytes() == b"out\n"
+    return tmp_path / "ws" / "submission.csv"
+
+
+def test_landing_keeps_what_the_grader_judges(tmp_path: Path) -> None:
+    landed = _roundtrip(tmp_path / "file", lambda p: p.write_bytes(b"id,x\n1,2\n"))
+    assert landed.read_bytes() == b"id,x\n1,2\n"
+    landed = _roundtrip(tmp_path / "link", lambda p: os.symlink("/etc/passwd", p))
+    assert landed.is_symlink() and os.readlink(landed) == "/etc/passwd"  # the grader rejects links
+    landed = _roundtrip(tmp_path / "fifo", os.mkfifo)
+    assert not landed.is_file() and landed.exists()
+    assert not _roundtrip(tmp_path / "none", lambda p: None).exists()
+
+    def huge(path: Path) -> None:
+        with open(path, "wb") as handle:
+            handle.truncate(MAX_SUBMISSION_BYTES + 1)
+
+    shipped = _describe_submission(_make(tmp_path / "big", huge))
+    assert shipped.kind == "too_big" and shipped.submission is None  # never read, never shipped
+    landed = _roundtrip(tmp_path / "big2", huge)
+    assert landed.stat().st_size == MAX_SUBMISSION_BYTES + 1 and landed.stat().st_blocks == 0
+
+
+def _make(folder: Path, make: Any) -> Path:
+    folder.mkdir(parents=True)
+    make(folder / "submission.csv")
+    return folder / "submission.csv"
