@@ -377,6 +377,10 @@ def bubblewrap_works(bwrap: str = "bwrap") -> bool:
 
 def make_sandbox(kind: str = "auto") -> Sandbox:
     """``auto``: bubblewrap where it works, else plain with a warning."""
+    if kind == "warm":  # pre-started, pre-imported workers in bubblewrap (airlab.execution.warm)
+        from airlab.execution.warm import make_warm_sandbox
+
+        return make_warm_sandbox()
     if kind in ("auto", "bwrap"):
         if bubblewrap_works():
             return BubblewrapSandbox()
