@@ -1,0 +1,96 @@
+"""How good is the offline coder? Greedy search on every built-in task.
+
+    .venv/bin/python benchmarks/offline_quality.py [--nodes 10] [--seeds 0] [--tasks a,b] [--write]
+
+Per task: the first draft's search score, the best search score after the budget, whether search
+improved on the first draft, the selected node's test score, the oracle best test score, and the
+share of valid nodes. Lower-is-better metrics are marked with a down arrow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.progress import track
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import machine  # noqa: E402
+
+from airlab import api  # noqa: E402
+from airlab.rundir import RunConfig  # noqa: E402
+from airlab.store.run_store import RunStore  # noqa: E402
+from airlab.tasks import known_task_ids  # noqa: E402
+
+SECTION = "## Offline coder quality"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodes", type=int, default=10)
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--tasks", default=",".join(known_task_ids()))
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tasks = args.tasks.split(",")
+    out = Path(tempfile.mkdtemp(prefix="airlab-quality-"))
+    rows = []
+    improved_count = 0
+    total = 0
+    start_all = time.time()
+    for task in track([(t, s) for t in tasks for s in seeds], description="tasks"):
+        task_id, seed = task
+        result = api.run(RunConfig(task=task_id, seed=seed, budget_nodes=args.nodes), out=out)
+        nodes = RunStore(out / result.run_id / "journal.sqlite").nodes()
+        first = next((n.search_score for n in nodes if n.search_score is not None), None)
+        best = result.search_score
+        ranked = sorted([n.search_score for n in nodes if n.search_score is not None],
+                        key=lambda v: -v if result.higher_is_better else v)
+        best = ranked[0] if ranked else None
+        improved = first is not None and best is not None and best != first
+        improved_count += int(improved)
+        total += 1
+        arrow = "↑" if result.higher_is_better else "↓"
+        rows.append(
+            f"| {task_id} | {seed} | {result.metric} {arrow} | {_f(first)} | {_f(best)} | {'yes' if improved else 'no'} "
+            f"| {_f(result.test_score)} | {_f(result.oracle_test_score)} | {result.n_valid}/{result.n_nodes} "
+            f"| {result.wall_seconds:.0f} |"
+        )
+    lines = [
+        SECTION, "",
+        f"Machine: {machine()}. Command: `.venv/bin/python benchmarks/offline_quality.py --nodes {args.nodes} "
+        f"--seeds {args.seeds}`. Greedy policy (5 drafts, then improve/debug), offline coder, bubblewrap sandbox. "
+        f"Total {time.time() - start_all:.0f} s.",
+        "",
+        f"Search improved on the first draft on **{improved_count} of {total}** runs.",
+        "",
+        "| task | seed | metric | first draft (search) | best (search) | improved | selected (test) | oracle (test) | valid | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows, "",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        path = Path(__file__).parent.parent / "BENCHMARKS.md"
+        text = path.read_text()
+        if SECTION in text:
+            s = text.index(SECTION)
+            e = text.find("\n## ", s + len(SECTION))
+            text = text[:s] + table + (text[e:] if e != -1 else "")
+        else:
+            text = text.rstrip() + "\n\n" + table
+        path.write_text(text)
+    _ = statistics
+
+
+def _f(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+if __name__ == "__main__":
+    main()
