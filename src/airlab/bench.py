@@ -1,6 +1,6 @@
 """``airlab bench``: every (agent, task, seed), resumable, into a tidy results table.
 
-Each run lives in ``<out>/runs/<agent>/<task>/s<seed>``. A finished run is skipped, a killed one is
+Each run lives in ``<out>/runs/<agent>--<task>--s<seed>`` (its run id). A finished run is skipped, a killed one is
 resumed, and each finished run adds one row to ``<out>/results.csv`` and ``<out>/results.sqlite``.
 """
 
@@ -71,7 +71,7 @@ def _row(agent: str, result: RunResult) -> ResultRow:
 
 
 def run_cell(cell: Cell, out: Path, budget_nodes: int | None, budget_time: float | None) -> RunResult:
-    run_dir = out / "runs" / cell.agent.name / cell.task / f"s{cell.seed}"
+    run_dir = out / "runs" / f"{cell.agent.name}--{Path(cell.task).name}--s{cell.seed}"
     result_file = run_dir / "result.json"
     if result_file.exists():
         result = RunResult.model_validate_json(result_file.read_text())

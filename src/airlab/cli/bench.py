@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from airlab.bench import AgentSpec, Cell, bench, load_agents
+from airlab.errors import AirlabError
 from airlab.rundir import RunResult
 from airlab.store.results import read_results
 
@@ -48,24 +49,25 @@ def bench_command(
 
 
 def _summary(csv_path: Path, methods: list[str]) -> None:
-    """Rankings of the agents by several methods, side by side."""
-    import pandas as pd
-
+    """Rankings of the agents by several methods, side by side (test scores; seeds averaged)."""
     from airlab import ranking
 
     frame = read_results(csv_path)
     frame = frame.assign(score=frame["test_score"])
-    results = ranking.rank(frame, methods=methods)
-    agents = sorted({row.agent for res in results.values() for row in res.rows})
-    table = Table(title="rankings (rank by method; test scores)")
+    try:
+        results = ranking.rank(frame, methods=methods)
+    except AirlabError as exc:
+        console.print(f"[yellow]no ranking: {exc}[/]")
+        return
+    agents = sorted({row.agent for res in results.values() for row in res.agents})
+    table = Table(title="rank of each agent by method (test scores)")
     table.add_column("agent")
     for method in results:
         table.add_column(method, justify="right")
     for agent in agents:
         cells = []
         for res in results.values():
-            match = [r for r in res.rows if r.agent == agent]
+            match = [r for r in res.agents if r.agent == agent]
             cells.append(str(match[0].rank) if match else "-")
         table.add_row(agent, *cells)
     console.print(table)
-    _ = pd
