@@ -108,14 +108,17 @@ def reply_entry(reply: ChatReply) -> dict[str, Any]:
 class LLMCoder:
     """Fills draft / improve / debug / crossover with a chat model."""
 
+    modes: tuple[str, ...] = ("prompt",)  # the operator modes this class serves (react: ReActCoder)
+
     def __init__(self, provider: str, backend: BaseBackend, options: CoderOptions):
         self.backend = backend
         self.options = options
         self.name = f"{provider}:{backend.model}"
-        if options.operator_mode == "react":
-            raise AirlabError("--operator react is not available yet for LLM coders; use --operator prompt")
-        if options.operator_mode != "prompt":
+        if options.operator_mode not in ("prompt", "react"):
             raise AirlabError(f"unknown operator mode '{options.operator_mode}'; use prompt or react")
+        if options.operator_mode not in self.modes:
+            raise AirlabError(f"{type(self).__name__} does not serve --operator {options.operator_mode}; "
+                              "build LLM coders with make_llm_coder")
 
     def write(self, request: CodeRequest) -> Proposal:
         return self.write_prompted(request)
@@ -163,10 +166,13 @@ class LLMCoder:
                            self.backend)
 
 
-
-
 def make_llm_coder(provider: str, model: str, options: dict[str, Any]) -> LLMCoder:
     if not model:
         raise AirlabError(f"name a model: --coder {provider}:MODEL")
     opts = CoderOptions.from_options(options)
+    if opts.operator_mode == "react":
+        from airlab.coders.llm.react import ReActCoder, ReActOptions
+
+        react = ReActOptions.from_options(options)
+        return ReActCoder(provider, make_backend(provider, model, opts), opts, react)
     return LLMCoder(provider, make_backend(provider, model, opts), opts)
