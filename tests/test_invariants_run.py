@@ -3,6 +3,7 @@ and resume loses and duplicates nothing; the same seed gives the same journal.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -110,3 +111,27 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     assert all(s[5] != "pending" for s in resumed)
     reference = run_json("run", "iris", "--budget-nodes", budget, "--seed", "2", "--out", str(tmp_path / "ref"))
     assert resumed == _journal_signature(tmp_path / "ref" / reference["run_id"])
+
+
+def test_ctrl_c_stops_cleanly_then_resume(tmp_path: Path) -> None:
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen([*AIRLAB, "run", "iris", "--budget-nodes", "5", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        time.sleep(0.3)
+        dbs = list(out.glob("*/journal.sqlite"))
+        if dbs:
+            with sqlite3.connect(dbs[0]) as db:
+                if db.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0] >= 1:
+                    break
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert "Traceback" not in output
+    (run_dir,) = out.iterdir()
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["status"] == "interrupted" and result["n_nodes"] < 5
+    airlab("run", "--resume", str(run_dir))
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["status"] == "complete" and result["n_nodes"] == 5
+    assert [s[0] for s in _journal_signature(run_dir)] == list(range(5))
