@@ -1,0 +1,137 @@
+"""``airlab rank`` through a local typer app (the real app registers the same function)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from airlab.cli.rank import rank_command
+
+app = typer.Typer()
+app.command("rank")(rank_command)
+
+
+@app.callback()
+def _root() -> None:
+    """Keep ``rank`` a sub-command, as in the real CLI."""
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def results_csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    rows = []
+    for t in range(6):
+        for s in range(2):
+            for i, agent in enumerate(["alpha", "beta", "gamma"]):
+                score = (3 - i) + 0.3 * rng.normal()
+                rows.append(
+                    {
+                        "agent": agent,
+                        "task": f"t{t}",
+                        "seed": s,
+                        "score": -score if t == 0 else score,
+                    }
+                )
+    path = tmp_path / "results.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_json_output_shape(results_csv: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "rank",
+            str(results_csv),
+            "--method",
+            "borda,kemeny,sco",
+            "--lower-is-better",
+            "t0",
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert list(payload) == ["borda", "kemeny", "sco"]
+    for rows in payload.values():
+        assert [r["agent"] for r in rows] == ["alpha", "beta", "gamma"]
+        assert set(rows[0]) == {"agent", "rank", "score", "ci_low", "ci_high"}
+
+
+def test_table_output_with_bootstrap(results_csv: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "rank",
+            str(results_csv),
+            "-m",
+            "copeland,bt",
+            "--lower-is-better",
+            "t0",
+            "--bootstrap",
+            "20",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "copeland" in res.stdout and "Condorcet winner: alpha" in res.stdout
+    assert "bootstrap CI" in res.stdout and "CI" in res.stdout
+
+
+def test_seed_votes_baseline_and_plot(results_csv: Path, tmp_path: Path) -> None:
+    plot = tmp_path / "profile.svg"
+    res = runner.invoke(
+        app,
+        [
+            "rank",
+            str(results_csv),
+            "-m",
+            "aup,approval",
+            "--seeds",
+            "vote",
+            "--baseline",
+            "gamma",
+            "--plot",
+            str(plot),
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert plot.read_text().lstrip().startswith("<?xml")
+    payload = json.loads(res.stdout)
+    assert payload["aup"][0]["agent"] == "alpha"  # best ratio on every feasible task
+
+
+def test_errors_are_printed_without_traceback(results_csv: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["rank", str(results_csv), "-m", "nope"])
+    assert res.exit_code == 2
+    assert "unknown ranking method" in res.output and "Traceback" not in res.output
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"agent": ["a"], "score": [1.0]}).to_csv(bad, index=False)
+    res = runner.invoke(app, ["rank", str(bad)])
+    assert res.exit_code == 2 and "task" in res.output
+
+
+def test_default_methods_match_the_api() -> None:
+    from airlab.cli.rank import DEFAULT_METHOD_LIST
+    from airlab.ranking import DEFAULT_METHODS
+
+    assert DEFAULT_METHOD_LIST.split(",") == list(DEFAULT_METHODS)
+
+
+def test_list_methods() -> None:
+    res = runner.invoke(app, ["rank", "--list-methods"])
+    assert res.exit_code == 0
+    assert "maximal-lotteries" in res.stdout and "kemeny-young" in res.stdout
+    res = runner.invoke(app, ["rank"])
+    assert res.exit_code == 2 and "results table" in res.output
