@@ -138,6 +138,12 @@ def profile_figure(profiles: PerformanceProfiles, title: str | None = None) -> F
             label=f"{profiles.agents[i]} (AUP {profiles.aup[i]:.3f})",
         )
     ax.set_xscale("log")
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    # ratios span a narrow range: plain decimal ticks read better than 1.05x10^0
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:.2g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("τ (performance ratio, log scale)")
     ax.set_ylabel("fraction of tasks with ratio ≤ τ")
     ax.set_ylim(-0.02, 1.02)

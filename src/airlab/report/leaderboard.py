@@ -261,6 +261,22 @@ def package_rankings(frame: pd.DataFrame) -> dict[str, Any]:
     return rank(table_in[keep], list(PACKAGE_METHODS), bootstrap=PACKAGE_BOOTSTRAP)
 
 
+def _mlgym_profile(frame: pd.DataFrame) -> str:
+    """MLGym's performance profiles and AUP (from :mod:`airlab.ranking.profiles`) as SVG + table."""
+    from airlab.ranking import load_results
+    from airlab.ranking.profiles import performance_profile_svg, performance_profiles
+
+    table_in = frame.drop(columns=["score"], errors="ignore").rename(columns={SCORE_COLUMN: "score"})
+    keep = [c for c in ("agent", "task", "score", "higher_is_better", "seed", "valid") if c in table_in.columns]
+    profiles = performance_profiles(load_results(table_in[keep]).matrix("mean"))
+    svg = performance_profile_svg(profiles)
+    svg = svg[svg.index("<svg"):]  # drop the XML prologue: the SVG is inlined in the page
+    order = np.argsort(-profiles.aup)
+    rows = [[str(i + 1), esc(profiles.agents[j]), fmt(float(profiles.aup[j]), 4)] for i, j in enumerate(order)]
+    return (f'<div class="plot profile">{svg}</div>'
+            + table(["rank", "agent", "AUP"], rows, "area under the performance profile (MLGym)"))
+
+
 def _package_tables(frame: pd.DataFrame) -> str:
     parts = []
     for name, res in package_rankings(frame).items():
@@ -287,7 +303,9 @@ def render_leaderboard(folder: Path, frame: pd.DataFrame | None = None, back_lin
         "Scores are test scores of each run's selected node; an agent without a valid run on a task "
         "counts as the worst there.</p></section>"
         f'<section class="card" id="rankings"><h2>Rankings</h2>{"".join(sections)}</section>'
-        f'<section class="card" id="profile"><h2>Performance profile</h2>{_profile_plot(m)}</section>'
+        f'<section class="card" id="profile"><h2>Performance profile (MLGym: ratio to the best feasible '
+        f'agent per task, ε = 0.05 penalty, log τ grid)</h2>{_mlgym_profile(frame)}'
+        f'<h3>Relative gap to the best agent</h3>{_profile_plot(m)}</section>'
         f'<section class="card" id="heatmap"><h2>Task × agent</h2>{_heatmap(m)}</section>'
         f'<section class="card" id="winners"><h2>Per-task winners</h2>{_winners_table(m)}</section></div>'
     )
