@@ -114,6 +114,28 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return ("…" + text) if size > limit else text
 
 
+def summarise(exit_code: int | None, limit_hit: str | None, seconds: float, peak_mb: float,
+              out_path: Path, err_path: Path, sandbox: str, sigkill_means_memory: bool = True) -> RunResult:
+    """The common ending of every sandbox: a kill at a limit reads as SIGKILL, a SIGKILL nobody
+    in the harness sent (the kernel's address-space backstop) or a MemoryError reads as the memory
+    limit, and the log tails are read."""
+    if limit_hit is not None and (exit_code is None or exit_code >= 0):
+        exit_code = -int(signal.SIGKILL)  # the harness killed it; bwrap may report 0 for its init
+    if limit_hit is None and sigkill_means_memory and exit_code == -int(signal.SIGKILL):
+        limit_hit = "memory"
+    if limit_hit is None and exit_code != 0 and "MemoryError" in _tail(err_path, 2000):
+        limit_hit = "memory"
+    return RunResult(
+        exit_code=exit_code,
+        limit_hit=limit_hit,
+        seconds=seconds,
+        peak_memory_mb=round(peak_mb, 1) if peak_mb else None,
+        stdout_tail=_tail(out_path),
+        stderr_tail=_tail(err_path),
+        sandbox=sandbox,
+    )
+
+
 def _keep_tail(path: Path, max_bytes: int) -> None:
     """Cut a log that outgrew the output limit down to its last ``max_bytes``."""
     size = path.stat().st_size
@@ -243,22 +265,7 @@ class _BaseSandbox:
         exit_code = proc.returncode
         for path in (out_path, err_path):
             _keep_tail(path, int(max_output))
-        if limit_hit is not None and (exit_code is None or exit_code >= 0):
-            exit_code = -int(signal.SIGKILL)  # the harness killed it; bwrap may report 0 for its init
-        if limit_hit is None and exit_code is not None and exit_code < 0 and -exit_code == signal.SIGKILL:
-            # killed from outside by the kernel (e.g. the address-space backstop): a memory limit
-            limit_hit = "memory"
-        if limit_hit is None and exit_code != 0 and "MemoryError" in _tail(err_path, 2000):
-            limit_hit = "memory"
-        return RunResult(
-            exit_code=exit_code,
-            limit_hit=limit_hit,
-            seconds=seconds,
-            peak_memory_mb=round(peak, 1) if peak else None,
-            stdout_tail=_tail(out_path),
-            stderr_tail=_tail(err_path),
-            sandbox=self.name,
-        )
+        return summarise(exit_code, limit_hit, seconds, peak, out_path, err_path, self.name)
 
     def host_cwd(self, job: SandboxJob) -> Path:
         return job.workdir

@@ -74,6 +74,7 @@ from airlab.execution.sandbox import (
     _tail,
     bubblewrap_works,
     clean_env,
+    summarise,
 )
 from airlab.tasks.spec import Limits
 
@@ -549,21 +550,8 @@ class _Zygote:
             _keep_tail(path, int(max_output))
         if died and exit_code is None:
             exit_code = -int(signal.SIGKILL)
-        if limit_hit is not None and (exit_code is None or exit_code >= 0):
-            exit_code = -int(signal.SIGKILL)
-        if limit_hit is None and not died and exit_code is not None and exit_code == -int(signal.SIGKILL):
-            limit_hit = "memory"  # killed from outside by the kernel, as in the cold sandbox
-        if limit_hit is None and exit_code != 0 and "MemoryError" in _tail(err_path, 2000):
-            limit_hit = "memory"
-        return RunResult(
-            exit_code=exit_code,
-            limit_hit=limit_hit,
-            seconds=seconds,
-            peak_memory_mb=round(peak, 1) if peak else None,
-            stdout_tail=_tail(out_path),
-            stderr_tail=_tail(err_path),
-            sandbox=WarmBubblewrapSandbox.name,
-        )
+        return summarise(exit_code, limit_hit, seconds, peak, out_path, err_path, WarmBubblewrapSandbox.name,
+                         sigkill_means_memory=not died)
 
 
 def _shutdown(zygotes: list[_Zygote], root: Path, owned: bool) -> None:
