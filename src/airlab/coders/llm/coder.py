@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from airlab.coders.base import CodeRequest, CoderError, Proposal
 from airlab.coders.llm.backends import BACKENDS, BackendOptions, BaseBackend, ChatReply, ChatRequest
@@ -25,6 +25,8 @@ from airlab.coders.llm.taxonomy import family_of
 from airlab.errors import AirlabError
 
 # coder options that may also come from the environment (the CLI passes no free-form options)
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
 ENV_OPTIONS = {
     "max_tokens": "AIRLAB_LLM_MAX_TOKENS",
     "temperature": "AIRLAB_LLM_TEMPERATURE",
@@ -45,16 +47,18 @@ class CoderOptions(BackendOptions):
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> CoderOptions:
-        merged: dict[str, Any] = {}
-        for key, env in ENV_OPTIONS.items():
-            if os.environ.get(env):
-                merged[key] = os.environ[env]
-        merged.update({k: v for k, v in options.items() if k in cls.model_fields and v is not None})
-        try:
-            return cls.model_validate(merged)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise AirlabError(f"bad coder option {'.'.join(map(str, err['loc']))}: {err['msg']}") from exc
+        return options_from(cls, options, ENV_OPTIONS, "coder")
+
+
+def options_from(model: type[OptionsT], options: dict[str, Any], env: dict[str, str], label: str) -> OptionsT:
+    """Build an options model: environment variables first, explicit options over them."""
+    merged: dict[str, Any] = {key: os.environ[var] for key, var in env.items() if os.environ.get(var)}
+    merged.update({k: v for k, v in options.items() if k in model.model_fields and v is not None})
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise AirlabError(f"bad {label} option {'.'.join(map(str, err['loc']))}: {err['msg']}") from exc
 
 
 def make_backend(provider: str, model: str, opts: CoderOptions) -> BaseBackend:

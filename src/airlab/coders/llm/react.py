@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from airlab.coders.base import CodeRequest, CoderError, Proposal
 from airlab.coders.llm.backends import BaseBackend
-from airlab.coders.llm.coder import CoderOptions, LLMCoder, Usage
+from airlab.coders.llm.coder import CoderOptions, LLMCoder, Usage, options_from
 from airlab.coders.llm.parsing import _PY_LANGS, ParseError, code_blocks, is_usable, parse_reply
 from airlab.coders.llm.prompts import SYSTEM, Prompt, Section, build_prompt, clip
 from airlab.coders.llm.taxonomy import family_of
@@ -78,16 +78,7 @@ class ReActOptions(BaseModel):
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ReActOptions:
-        merged: dict[str, Any] = {}
-        for key, env in ENV_OPTIONS.items():
-            if os.environ.get(env):
-                merged[key] = os.environ[env]
-        merged.update({k: v for k, v in options.items() if k in cls.model_fields and v is not None})
-        try:
-            return cls.model_validate(merged)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise AirlabError(f"bad react option {'.'.join(map(str, err['loc']))}: {err['msg']}") from exc
+        return options_from(cls, options, ENV_OPTIONS, "react")
 
 
 # -- the reply format --------------------------------------------------------------------------
