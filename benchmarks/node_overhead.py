@@ -21,14 +21,14 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine  # noqa: E402
+from _machine import machine
 
-from airlab.execution.candidate import judge, make_job  # noqa: E402
-from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, bubblewrap_works  # noqa: E402
-from airlab.tasks import load_task  # noqa: E402
-from airlab.tasks.grader import Grader  # noqa: E402
-from airlab.tasks.splits import make_splits  # noqa: E402
-from airlab.tasks.workspace import write_public_files  # noqa: E402
+from airlab.execution.candidate import judge, make_job
+from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, bubblewrap_works
+from airlab.tasks import load_task
+from airlab.tasks.grader import Grader
+from airlab.tasks.splits import make_splits
+from airlab.tasks.workspace import write_public_files
 
 CANDIDATE = '''
 import pandas as pd

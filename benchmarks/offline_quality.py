@@ -19,12 +19,12 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine  # noqa: E402
+from _machine import machine
 
-from airlab import api  # noqa: E402
-from airlab.rundir import RunConfig  # noqa: E402
-from airlab.store.run_store import RunStore  # noqa: E402
-from airlab.tasks import known_task_ids  # noqa: E402
+from airlab import api
+from airlab.rundir import RunConfig
+from airlab.store.run_store import RunStore
+from airlab.tasks import known_task_ids
 
 SECTION = "## Offline coder quality"
 

@@ -173,7 +173,7 @@ def test_debug_prompt_gets_the_error_and_the_chain(fake: FakeLLM, tmp_path: Path
 def test_unknown_operator_mode_and_missing_model(fake: FakeLLM, tmp_path: Path) -> None:
     with pytest.raises(AirlabError, match="operator mode"):
         llm_coder(fake, tmp_path, operator_mode="swarm")
-    with pytest.raises(AirlabError, match="needs the run.s public folder"):
+    with pytest.raises(AirlabError, match=r"needs the run's public folder"):
         llm_coder(fake, tmp_path, operator_mode="react")
     with pytest.raises(AirlabError, match="name a model"):
         make_coder("openai", {})
