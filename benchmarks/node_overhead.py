@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _common import machine, write_section
 
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, bubblewrap_works
@@ -95,11 +95,7 @@ def main() -> None:
     print(table)
     shutil.rmtree(root, ignore_errors=True)
     if args.write:
-        path = Path(__file__).parent.parent / "BENCHMARKS.md"
-        text = path.read_text()
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        path.write_text(text[:start] + table + (text[end:] if end != -1 else ""))
+        write_section(SECTION, table)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ share of valid nodes. Lower-is-better metrics are marked with a down arrow.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _common import machine, write_section
 
 from airlab import api
 from airlab.rundir import RunConfig
@@ -43,15 +42,11 @@ def main() -> None:
     improved_count = 0
     total = 0
     start_all = time.time()
-    for task in track([(t, s) for t in tasks for s in seeds], description="tasks"):
-        task_id, seed = task
+    for task_id, seed in track([(t, s) for t in tasks for s in seeds], description="tasks"):
         result = api.run(RunConfig(task=task_id, seed=seed, budget_nodes=args.nodes), out=out)
         nodes = RunStore(out / result.run_id / "journal.sqlite").nodes()
         first = next((n.search_score for n in nodes if n.search_score is not None), None)
-        best = result.search_score
-        ranked = sorted([n.search_score for n in nodes if n.search_score is not None],
-                        key=lambda v: -v if result.higher_is_better else v)
-        best = ranked[0] if ranked else None
+        best = result.best_search_score
         improved = first is not None and best is not None and best != first
         improved_count += int(improved)
         total += 1
@@ -76,16 +71,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        path = Path(__file__).parent.parent / "BENCHMARKS.md"
-        text = path.read_text()
-        if SECTION in text:
-            s = text.index(SECTION)
-            e = text.find("\n## ", s + len(SECTION))
-            text = text[:s] + table + (text[e:] if e != -1 else "")
-        else:
-            text = text.rstrip() + "\n\n" + table
-        path.write_text(text)
-    _ = statistics
+        write_section(SECTION, table)
 
 
 def _f(v: float | None) -> str:

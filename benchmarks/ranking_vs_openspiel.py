@@ -31,7 +31,6 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
 import platform
-import re
 import shlex
 import statistics
 import subprocess
@@ -55,8 +54,10 @@ from rich.progress import (
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyspiel  # noqa: E402
+from _common import write_section  # noqa: E402
 from open_spiel.python.voting import base  # noqa: E402
 from open_spiel.python.voting import kemeny_young as os_kemeny  # noqa: E402
 from open_spiel.python.voting import soft_condorcet_optimization as os_sco  # noqa: E402
@@ -401,15 +402,6 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def update_section(path: Path, text: str) -> None:
-    """Replace the ``## Ranking methods against open-spiel`` section of ``path``."""
-    doc = path.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if not pattern.search(doc):
-        raise SystemExit(f"section {SECTION!r} not found in {path}")
-    path.write_text(pattern.sub(lambda _: text + "\n", doc, count=1).rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="profiles per grid cell")
@@ -461,7 +453,7 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(sco_rows, kem_rows, ml_rows, info, command.strip(), reps, elapsed, load_end)
     sys.stdout.write(text)
     if args.update is not None:
-        update_section(args.update, text)
+        write_section(SECTION, text, args.update)
 
 
 if __name__ == "__main__":

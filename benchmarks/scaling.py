@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _common import machine, write_section
 
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import Executor, LocalExecutor
@@ -151,19 +151,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        write_section(Path(__file__).parent.parent / "BENCHMARKS.md", table)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section (up to the next `## `), or append it; other sections untouched."""
-    text = path.read_text()
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    rest = "" if end < 0 else text[end + 1:]
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
+        write_section(SECTION, table)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from rich.progress import track
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _common import machine, write_section
 
 from airlab import api
 from airlab.rundir import RunConfig
@@ -225,17 +224,8 @@ def main() -> None:
               f"over {frame['task'].nunique()} tasks × {len(seeds)} seeds.", ""]
     table = "\n".join(lines)
     print(table)
-    _ = statistics
     if args.write:
-        path = Path(__file__).parent.parent / "BENCHMARKS.md"
-        text = path.read_text()
-        if SECTION in text:
-            s = text.index(SECTION)
-            e = text.find("\n## ", s + len(SECTION))
-            text = text[:s] + table + (text[e:] if e != -1 else "")
-        else:
-            text = text.rstrip() + "\n\n" + table
-        path.write_text(text)
+        write_section(SECTION, table)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _common import machine, write_section
 from node_overhead import CANDIDATE
 
 from airlab.execution.candidate import judge, make_job
@@ -200,15 +200,7 @@ def main() -> None:
     print(table)
     shutil.rmtree(root, ignore_errors=True)
     if args.write:
-        path = Path(__file__).parent.parent / "BENCHMARKS.md"
-        text = path.read_text()
-        if SECTION in text:
-            start_at = text.index(SECTION)
-            end = text.find("\n## ", start_at + len(SECTION))
-            text = text[:start_at] + table + (text[end:] if end != -1 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + table
-        path.write_text(text)
+        write_section(SECTION, table)
 
 
 if __name__ == "__main__":

@@ -15,28 +15,23 @@ from pathlib import Path
 import psutil
 import pytest
 
-from airlab.execution.candidate import make_job
 from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
-from airlab.tasks import load_task
-from airlab.tasks.spec import Limits
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import write_public_files
+from tests.execution.conftest import run
 
 needs_bwrap = pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
+ISOLATED = ["bwrap", "warm"]  # the sandboxes that promise full isolation
+ALL = ["bwrap", "warm", "plain"]
 
 
 @pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    task = load_task("iris")
-    write_public_files(task, make_splits(task, 0), tmp_path / "public")
-    return tmp_path
-
-
-def run(sandbox: Sandbox, run_dir: Path, code: str, **limits: float) -> tuple:
-    node = run_dir / "nodes" / uuid.uuid4().hex[:8]
-    job = make_job(code, run_dir / "public", node, Limits(**{"time_seconds": 60, "memory_mb": 1024, **limits}))
-    result = sandbox.run(job)
-    return result, job
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """The sandbox named by the test's ``kind`` parameter (skipped without bubblewrap)."""
+    kind = request.param
+    if kind != "plain" and not bubblewrap_works():
+        pytest.skip("bubblewrap is not usable here")
+    if kind == "warm":
+        return request.getfixturevalue("warm")  # type: ignore[no-any-return]
+    return BubblewrapSandbox() if kind == "bwrap" else PlainSandbox()
 
 
 HOSTILE = r'''
@@ -68,8 +63,8 @@ print(json.dumps(found))
 '''
 
 
-@needs_bwrap
-def test_hostile_candidate_finds_nothing(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("sandbox", ISOLATED, indirect=True)
+def test_hostile_candidate_finds_nothing(sandbox: Sandbox, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     canary = f"CANARY-{uuid.uuid4().hex}"
     # the harness's own files, the user's home and the environment all hold the canary
     (run_dir / "hidden_note.txt").write_text(canary)
@@ -81,7 +76,7 @@ def test_hostile_candidate_finds_nothing(run_dir: Path, monkeypatch: pytest.Monk
         # the script holds the canary in two halves, so its own file is no hit
         half = len(canary) // 2
         split = f"{canary[:half]!r} + {canary[half:]!r}"
-        result, _ = run(BubblewrapSandbox(), run_dir, HOSTILE.replace("CANARY", split))
+        result, _ = run(sandbox, run_dir, HOSTILE.replace("CANARY", split))
     finally:
         home_file.unlink()
     assert result.exit_code == 0, result.stderr_tail
@@ -91,6 +86,7 @@ def test_hostile_candidate_finds_nothing(run_dir: Path, monkeypatch: pytest.Monk
     assert "OPENAI_API_KEY" not in found["env"]
     assert found["dataset"] != "readable"  # packaged datasets (the labels) are masked
     assert not found["can_see_root_home"]
+    assert result.sandbox == sandbox.name
 
 
 @needs_bwrap
@@ -114,8 +110,8 @@ print(results)
     assert "train.csv': 'refused'" in result.stdout_tail
 
 
-@needs_bwrap
-def test_socket_fails(run_dir: Path) -> None:
+@pytest.mark.parametrize("sandbox", ISOLATED, indirect=True)
+def test_socket_fails(sandbox: Sandbox, run_dir: Path) -> None:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
@@ -142,29 +138,23 @@ for host in ["127.0.0.1", "8.8.8.8", "pypi.org"]:
     except OSError as exc:
         print("blocked", host, type(exc).__name__)
 '''
-    result, _ = run(BubblewrapSandbox(), run_dir, code)
+    result, _ = run(sandbox, run_dir, code)
     server.close()
     assert "CONNECTED" not in result.stdout_tail
     assert result.stdout_tail.count("blocked") == 3
     assert not accepted
 
 
-@pytest.mark.parametrize("kind", ["bwrap", "plain"])
-def test_memory_bomb_is_killed(run_dir: Path, kind: str) -> None:
-    if kind == "bwrap" and not bubblewrap_works():
-        pytest.skip("no bubblewrap")
-    sandbox = BubblewrapSandbox() if kind == "bwrap" else PlainSandbox()
+@pytest.mark.parametrize("sandbox", ALL, indirect=True)
+def test_memory_bomb_is_killed(sandbox: Sandbox, run_dir: Path) -> None:
     code = "import time\nblocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))\n    time.sleep(0.01)\n"
     result, _ = run(sandbox, run_dir, code, memory_mb=300)
     assert result.limit_hit == "memory"
     assert result.exit_code != 0
 
 
-@pytest.mark.parametrize("kind", ["bwrap", "plain"])
-def test_time_bomb_and_grandchildren_are_killed(run_dir: Path, kind: str) -> None:
-    if kind == "bwrap" and not bubblewrap_works():
-        pytest.skip("no bubblewrap")
-    sandbox = BubblewrapSandbox() if kind == "bwrap" else PlainSandbox()
+@pytest.mark.parametrize("sandbox", ALL, indirect=True)
+def test_time_bomb_and_grandchildren_are_killed(sandbox: Sandbox, run_dir: Path) -> None:
     token = f"grandchild-{uuid.uuid4().hex}"
     code = f'''
 import os, subprocess, sys, time
@@ -197,8 +187,8 @@ def test_clean_environment_in_plain_mode(run_dir: Path, monkeypatch: pytest.Monk
     assert env["HOME"] != os.environ.get("HOME")
 
 
-def test_output_flood_is_cut(run_dir: Path) -> None:
-    sandbox = BubblewrapSandbox() if bubblewrap_works() else PlainSandbox()
+@pytest.mark.parametrize("sandbox", ALL, indirect=True)
+def test_output_flood_is_cut(sandbox: Sandbox, run_dir: Path) -> None:
     code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
     result, job = run(sandbox, run_dir, code, output_mb=2)
     assert result.limit_hit == "output"

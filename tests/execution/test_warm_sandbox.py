@@ -1,16 +1,15 @@
-"""Warm workers keep the core's isolation: the invariant checks of test_sandbox_invariants.py,
-run against :class:`WarmBubblewrapSandbox`, plus what only a reused worker could break (state
-leaking from one job to the next, a candidate killing its worker) and the real CLI path."""
+"""What only a reused warm worker could break: its read-only inputs, state leaking from one job to
+the next, a candidate killing its worker, concurrency, and the real CLI path. The core's invariant
+checks (hostile label hunt, socket, memory/time bombs, grandchildren, output flood) run against the
+warm sandbox too, parametrized in test_sandbox_invariants.py."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -25,59 +24,14 @@ from airlab.tasks.spec import Limits
 from airlab.tasks.splits import make_splits
 from airlab.tasks.workspace import write_public_files
 from tests.conftest import run_json
-from tests.execution.test_sandbox_invariants import HOSTILE
+from tests.execution.conftest import run
 
 pytestmark = pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
-
-
-@pytest.fixture(scope="module")
-def warm() -> Iterator[WarmBubblewrapSandbox]:
-    """One sandbox for the module: most checks then also run on a reused zygote."""
-    sandbox = WarmBubblewrapSandbox()
-    yield sandbox
-    sandbox.close()
-    assert not sandbox.root.exists()
-
-
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    task = load_task("iris")
-    write_public_files(task, make_splits(task, 0), tmp_path / "public")
-    return tmp_path
-
-
-def run(sandbox: WarmBubblewrapSandbox, run_dir: Path, code: str, **limits: float) -> tuple[RunResult, SandboxJob]:
-    node = run_dir / "nodes" / uuid.uuid4().hex[:8]
-    job = make_job(code, run_dir / "public", node, Limits.model_validate({"time_seconds": 60, "memory_mb": 1024, **limits}))
-    return sandbox.run(job), job
 
 
 def last_json(result: RunResult) -> dict:
     assert result.exit_code == 0, result.stderr_tail
     return json.loads(result.stdout_tail.strip().splitlines()[-1])
-
-
-def test_hostile_candidate_finds_nothing(warm: WarmBubblewrapSandbox, run_dir: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    canary = f"CANARY-{uuid.uuid4().hex}"
-    (run_dir / "hidden_note.txt").write_text(canary)
-    home_file = Path.home() / f".airlab-canary-{uuid.uuid4().hex[:6]}"
-    home_file.write_text(canary)
-    monkeypatch.setenv("OPENAI_API_KEY", canary)
-    monkeypatch.setenv("AIRLAB_SECRET", canary)
-    try:
-        half = len(canary) // 2
-        split = f"{canary[:half]!r} + {canary[half:]!r}"
-        result, _ = run(warm, run_dir, HOSTILE.replace("CANARY", split))
-    finally:
-        home_file.unlink()
-    found = last_json(result)
-    assert found["hits"] == []
-    assert canary not in json.dumps(found["env"])
-    assert "OPENAI_API_KEY" not in found["env"]
-    assert found["dataset"] != "readable"
-    assert not found["can_see_root_home"]
-    assert result.sandbox == "warm"
 
 
 def test_inputs_and_system_are_read_only(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:
@@ -109,78 +63,6 @@ print(results)
     assert not public.endswith("x")
     assert (job.workdir / "scratch.txt").read_text() == "mine"
     assert (job.workdir / "solution.py").read_text() == code
-
-
-def test_socket_fails(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(0.2)
-    port = server.getsockname()[1]
-    accepted: list[object] = []
-
-    def serve() -> None:
-        deadline = time.time() + 30
-        while time.time() < deadline and not accepted:
-            try:
-                accepted.append(server.accept())
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    code = f'''
-import shutil
-import socket
-for host in ["127.0.0.1", "8.8.8.8", "pypi.org"]:
-    try:
-        socket.create_connection((host, {port} if host == "127.0.0.1" else 443), timeout=3)
-        print("CONNECTED", host)
-    except OSError as exc:
-        print("blocked", host, type(exc).__name__)
-'''
-    result, _ = run(warm, run_dir, code)
-    server.close()
-    assert "CONNECTED" not in result.stdout_tail
-    assert result.stdout_tail.count("blocked") == 3
-    assert not accepted
-
-
-def test_memory_bomb_is_killed(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:
-    code = "import time\nblocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 1024))\n    time.sleep(0.01)\n"
-    result, _ = run(warm, run_dir, code, memory_mb=300)
-    assert result.limit_hit == "memory"
-    assert result.exit_code != 0
-
-
-def test_time_bomb_and_grandchildren_are_killed(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:
-    token = f"grandchild-{uuid.uuid4().hex}"
-    code = f'''
-import os, subprocess, sys, time
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{token}"])
-    os._exit(0)
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{token}"])
-while True:
-    pass
-'''
-    start = time.monotonic()
-    result, _ = run(warm, run_dir, code, time_seconds=3)
-    assert result.limit_hit == "time"
-    assert time.monotonic() - start < 20
-    time.sleep(0.5)
-    survivors = [p for p in psutil.process_iter(["cmdline"]) if token in " ".join(p.info["cmdline"] or [])]
-    assert survivors == []
-
-
-def test_output_flood_is_cut(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:
-    code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
-    result, job = run(warm, run_dir, code, output_mb=2)
-    assert result.limit_hit == "output"
-    assert (job.log_dir / "stdout.txt").stat().st_size < 50 * 1024 * 1024
-    assert len(result.stdout_tail) <= 4001
 
 
 def test_consecutive_jobs_share_nothing(warm: WarmBubblewrapSandbox, run_dir: Path) -> None:

@@ -26,10 +26,11 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import psutil
 from pydantic import BaseModel
@@ -112,6 +113,45 @@ def _tail(path: Path, limit: int = 4000) -> str:
         return ""
     text = data.decode("utf-8", errors="replace")
     return ("…" + text) if size > limit else text
+
+
+class LimitWatch:
+    """Wall time, resident memory of a set of processes, and output size of one job.
+
+    ``check`` is called in a job's wait loop; it samples memory and output at most every
+    ``poll_seconds`` and returns the limit that was hit, if any. ``peak_mb`` is the highest sample.
+    """
+
+    def __init__(self, limits: Limits, out: BinaryIO, err: BinaryIO, poll_seconds: float):
+        self.limits = limits
+        self.out, self.err = out, err
+        self.poll_seconds = poll_seconds
+        self.max_output = limits.output_mb * 1024 * 1024
+        self.start = time.monotonic()
+        self.peak_mb = 0.0
+        self._last_sample = 0.0
+
+    def check(self, processes: Callable[[], Iterable[psutil.Process]]) -> str | None:
+        now = time.monotonic()
+        if now - self.start > self.limits.time_seconds:
+            return "time"
+        if now - self._last_sample < self.poll_seconds:
+            return None
+        self._last_sample = now
+        rss = 0.0
+        for proc in processes():
+            with contextlib.suppress(psutil.Error):
+                rss += proc.memory_info().rss
+        self.peak_mb = max(self.peak_mb, rss / 1024**2)
+        if rss > self.limits.memory_mb * 1024 * 1024:
+            return "memory"
+        if os.fstat(self.out.fileno()).st_size + os.fstat(self.err.fileno()).st_size > self.max_output:
+            return "output"
+        return None
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.start
 
 
 def summarise(exit_code: int | None, limit_hit: str | None, seconds: float, peak_mb: float,
@@ -217,10 +257,8 @@ class _BaseSandbox:
             env["HOME"] = str(job.workdir.resolve())
         out_path, err_path = job.log_dir / "stdout.txt", job.log_dir / "stderr.txt"
         limit_hit: str | None = None
-        peak = 0.0
-        max_output = job.limits.output_mb * 1024 * 1024
-        start = time.monotonic()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            watch = LimitWatch(job.limits, out, err, self.poll_seconds)
             proc = subprocess.Popen(
                 self.command(job, env),
                 cwd=self.host_cwd(job),
@@ -233,39 +271,23 @@ class _BaseSandbox:
             )
             root = psutil.Process(proc.pid)
             self._active[token] = root
-            last_sample = 0.0
             while True:
                 try:
                     proc.wait(timeout=self.poll_seconds)
                     break
                 except subprocess.TimeoutExpired:
                     pass
-                now = time.monotonic()
-                if now - start > job.limits.time_seconds:
-                    limit_hit = "time"
+                limit_hit = watch.check(lambda: _tree(root, token))
+                if limit_hit is not None:
                     break
-                if now - last_sample >= self.poll_seconds:
-                    last_sample = now
-                    rss = 0.0
-                    for p in _tree(root, token):
-                        with contextlib.suppress(psutil.Error):
-                            rss += p.memory_info().rss
-                    peak = max(peak, rss / 1024**2)
-                    if rss > job.limits.memory_mb * 1024 * 1024:
-                        limit_hit = "memory"
-                        break
-                    if os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size > max_output:
-                        limit_hit = "output"
-                        break
             _kill_all(root, token)
             self._active.pop(token, None)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-        seconds = time.monotonic() - start
         exit_code = proc.returncode
         for path in (out_path, err_path):
-            _keep_tail(path, int(max_output))
-        return summarise(exit_code, limit_hit, seconds, peak, out_path, err_path, self.name)
+            _keep_tail(path, int(watch.max_output))
+        return summarise(exit_code, limit_hit, watch.seconds, watch.peak_mb, out_path, err_path, self.name)
 
     def host_cwd(self, job: SandboxJob) -> Path:
         return job.workdir

@@ -53,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 import weakref
 from pathlib import Path
@@ -65,6 +64,7 @@ from airlab.execution.sandbox import (
     _MARKER,
     WORKSPACE,
     BubblewrapSandbox,
+    LimitWatch,
     RunResult,
     SandboxJob,
     _keep_tail,
@@ -497,19 +497,16 @@ class _Zygote:
             "rlimits": _rlimits(job.limits),
         }
         out_path, err_path = job.log_dir / "stdout.txt", job.log_dir / "stderr.txt"
-        max_output = job.limits.output_mb * 1024 * 1024
         limit_hit: str | None = None
         exit_code: int | None = None
         died = False
-        peak = 0.0
-        start = time.monotonic()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            watch = LimitWatch(job.limits, out, err, self.poll_seconds)
             try:
                 socket.send_fds(self.sock, [json.dumps(command).encode()], [out.fileno(), err.fileno()])
                 reply = self.receive(30)
                 if "error" in reply:
                     raise WorkerDied(str(reply["error"]))
-                last_sample = 0.0
                 while True:
                     ready, _, _ = select.select([self.sock], [], [], self.poll_seconds)
                     if ready:
@@ -518,23 +515,9 @@ class _Zygote:
                     if self.zygote is None or not self.zygote.is_running():
                         # bwrap's own processes hold the socket's other end: no EOF to wait for
                         raise WorkerDied("the warm worker exited")
-                    now = time.monotonic()
-                    if now - start > job.limits.time_seconds:
-                        limit_hit = "time"
+                    limit_hit = watch.check(self.job_processes)
+                    if limit_hit is not None:
                         break
-                    if now - last_sample >= self.poll_seconds:
-                        last_sample = now
-                        rss = 0.0
-                        for proc in self.job_processes():
-                            with contextlib.suppress(psutil.Error):
-                                rss += proc.memory_info().rss
-                        peak = max(peak, rss / 1024**2)
-                        if rss > job.limits.memory_mb * 1024 * 1024:
-                            limit_hit = "memory"
-                            break
-                        if os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size > max_output:
-                            limit_hit = "output"
-                            break
                 if limit_hit is not None:
                     self.kill_job()
                     exit_code = int(self.receive(10)["exit"])
@@ -544,13 +527,13 @@ class _Zygote:
             self.kill_job()  # the zygote did this already; never trust one side alone
             if died:
                 self.stop()
-        seconds = time.monotonic() - start
+        seconds = watch.seconds
         self.collect(job)
         for path in (out_path, err_path):
-            _keep_tail(path, int(max_output))
+            _keep_tail(path, int(watch.max_output))
         if died and exit_code is None:
             exit_code = -int(signal.SIGKILL)
-        return summarise(exit_code, limit_hit, seconds, peak, out_path, err_path, WarmBubblewrapSandbox.name,
+        return summarise(exit_code, limit_hit, seconds, watch.peak_mb, out_path, err_path, WarmBubblewrapSandbox.name,
                          sigkill_means_memory=not died)
 
 
