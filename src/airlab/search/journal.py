@@ -61,7 +61,8 @@ class Journal:
 
     @property
     def buggy_leaves(self) -> list[Node]:
-        return [n for n in self if n.status.needs_debug and self.is_leaf(n.id)]
+        has_children = {p for n in self._nodes.values() for p in n.parents}
+        return [n for n in self if n.status.needs_debug and n.id not in has_children]
 
     def ranked(self, nodes: list[Node] | None = None) -> list[Node]:
         """Valid nodes best first by search score (ties: the earlier node first)."""
