@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from airlab.coders.base import make_coder
 from airlab.engine import Engine, EvalView, NodeCallback
 from airlab.errors import AirlabError, RunStateError
-from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import make_sandbox
-from airlab.rundir import RunConfig, RunResult, new_run_id, node_dir
+from airlab.final import FinalChoice, choose_final, refit_final, write_best_solution
+from airlab.rundir import RunConfig, RunResult, new_run_id
 from airlab.search.diversity import draft_families, shannon_entropy
 from airlab.search.journal import Journal
 from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
-from airlab.search.selection import select_final
 from airlab.store.run_store import JOURNAL_FILE, RunStore
-from airlab.tasks.folds import refit_view, views_for
+from airlab.tasks.folds import views_for
 from airlab.tasks.grader import Grader
 from airlab.tasks.loader import Task, load_task
 from airlab.tasks.preview import make_preview
 from airlab.tasks.spec import Limits
-from airlab.tasks.splits import HiddenSplits
 from airlab.tasks.workspace import describe, write_public_files
 
 
@@ -117,10 +114,12 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     finally:
         executor.shutdown()
         store.set_meta(elapsed=engine.elapsed)
+    view_graders = [v.grader for v in views]
+    choice = choose_final(run_dir, store, config, task, Grader(task, splits), view_graders)
     refit_score = None
     if config.refit and status != "interrupted":
-        refit_score = refit_selected(run_dir, store, config, task, splits)
-    result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed,
+        refit_score = refit_final(run_dir, store, effective_limits(task, config), config.sandbox, task, splits, choice)
+    result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed, choice,
                       sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor),
                       refit_test_score=refit_score, eval_folds=len(views))
     store.set_meta(status=status)
@@ -128,34 +127,16 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     return result
 
 
-def refit_selected(run_dir: Path, store: RunStore, config: RunConfig, task: Task, splits: HiddenSplits) -> float | None:
-    """Run the selected script once more on train + search + val rows; return its test score."""
-    journal = Journal(task.spec.metric_info, store.nodes())
-    selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
-    if selection.selected_node is None:
-        return None
-    view = refit_view(task, splits)
-    public = run_dir / "refit" / "public"
-    write_public_files(task, view, public)
-    grader = Grader(task, view)
-    limits = effective_limits(task, config)
-    job = make_job(journal[selection.selected_node].code, public, run_dir / "refit", limits)
-    outcome = judge(make_sandbox(config.sandbox).run(job), job.workdir, run_dir / "refit", grader, limits)
-    shutil.rmtree(job.workdir, ignore_errors=True)
-    store.add_event("refit", selection.selected_node, status=outcome.status.value, error=outcome.error)
-    if outcome.grade is None or not outcome.grade.valid:
-        return None
-    return outcome.grade.scores.get("test")
-
-
 def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, split_seed: int, status: str,
-             wall_seconds: float, sandbox: str, refit_test_score: float | None = None,
+             wall_seconds: float, choice: FinalChoice, sandbox: str, refit_test_score: float | None = None,
              eval_folds: int = 1) -> RunResult:
-    """Select the final node, write ``best_solution.py`` and ``result.json``."""
+    """Write ``best_solution.py`` (the selected node, or the ensemble when val chose it) and ``result.json``."""
     journal = Journal(task.spec.metric_info, store.nodes())
-    selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
-    if selection.selected_node is not None:
-        shutil.copyfile(node_dir(run_dir, selection.selected_node) / "solution.py", run_dir / "best_solution.py")
+    selection, ensemble = choice.selection, choice.ensemble
+    write_best_solution(run_dir, store, task, choice)
+    final_val, final_test = selection.val_score, selection.test_score
+    if choice.use_ensemble and ensemble is not None:
+        final_val, final_test = ensemble.val_score, ensemble.test_score
     families = draft_families(journal)
     nodes = journal.nodes
     result = RunResult(
@@ -167,7 +148,8 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, spli
         n_valid=journal.count(NodeStatus.OK), n_invalid=journal.count(NodeStatus.INVALID),
         n_timeout=journal.count(NodeStatus.TIMEOUT), n_failed=journal.count(NodeStatus.FAILED),
         selected_node=selection.selected_node, search_score=selection.search_score,
-        val_score=selection.val_score, test_score=selection.test_score,
+        val_score=final_val, test_score=final_test, final="ensemble" if choice.use_ensemble else "node",
+        node_val_score=selection.val_score, node_test_score=selection.test_score, ensemble=ensemble,
         oracle_node=selection.oracle_node, oracle_test_score=selection.oracle_test_score, top_k=selection.top_k,
         metric=task.spec.metric_info.name, higher_is_better=task.spec.metric_info.higher_is_better,
         wall_seconds=round(wall_seconds, 2), draft_families=families,

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from airlab import __version__
+from airlab.ensemble.selection import Ensemble
 
 
 class RunConfig(BaseModel):
@@ -45,6 +46,7 @@ class RunConfig(BaseModel):
     operator_mode: str = "prompt"  # prompt | react (multi-step tool-using operators)
     eval_folds: str = "1"  # hidden K-fold evaluation: an integer or "auto"
     refit: bool = False
+    ensemble: bool = True  # greedy ensemble of nodes, chosen on search rows; val decides if it is used
 
 
 class RunResult(BaseModel):
@@ -80,7 +82,11 @@ class RunResult(BaseModel):
     cost_usd: float
     sandbox: str
     eval_folds: int = 1
-    refit_test_score: float | None = None  # the selected script refitted on train + search + val
+    refit_test_score: float | None = None  # the final answer refitted on train + search + val
+    final: str = "node"  # node | ensemble: what val_score / test_score / best_solution.py are
+    node_val_score: float | None = None  # the selected node's, whatever the final answer
+    node_test_score: float | None = None
+    ensemble: Ensemble | None = None
     airlab_version: str = __version__
     finished_at: float = Field(default_factory=time.time)
 

@@ -66,6 +66,8 @@ def run_command(
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
     eval_folds: str = typer.Option("1", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 on small data)."),
     refit: bool = typer.Option(False, "--refit/--no-refit", help="After selection, refit the winner on all agent-usable rows."),
+    ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble",
+                                  help="Build a greedy ensemble of nodes on the hidden search rows; val decides if it is the answer."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json instead of the summary table."),
 ) -> None:
@@ -91,6 +93,7 @@ def run_command(
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
         sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, base_url=base_url,
         max_cost=max_cost, operator_mode=operator, executor=executor, eval_folds=eval_folds, refit=refit,
+        ensemble=ensemble,
         executor_options={"address": ray_address} if ray_address else {},
     )
     with _progress(budget_nodes) as (callback, _):
@@ -134,6 +137,15 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.5g}"
 
 
+def _ensemble_rows(result: RunResult) -> list[tuple[str, str]]:
+    ens = result.ensemble
+    if ens is None:
+        return []
+    members = ", ".join(f"{n} ({w:.2f})" for n, w in zip(ens.members, ens.weights, strict=True))
+    return [("ensemble of nodes (weights)", members),
+            ("ensemble search / val / test", f"{_fmt(ens.search_score)} / {_fmt(ens.val_score)} / {_fmt(ens.test_score)}")]
+
+
 def _print(result: RunResult, run_dir: Path, as_json: bool) -> None:
     if as_json:
         print(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -148,8 +160,11 @@ def _print(result: RunResult, run_dir: Path, as_json: bool) -> None:
         ("valid", str(result.n_valid)),
         (f"best search score ({result.metric}, {arrow} is better)", _fmt(result.best_search_score)),
         ("selected node (its search score)", "-" if result.selected_node is None else f"{result.selected_node} ({_fmt(result.search_score)})"),
-        ("its val score", _fmt(result.val_score)),
-        ("its test score", _fmt(result.test_score)),
+        ("its val / test score", f"{_fmt(result.node_val_score)} / {_fmt(result.node_test_score)}"),
+        *_ensemble_rows(result),
+        ("final answer", "ensemble" if result.final == "ensemble" else f"node {result.selected_node}"),
+        ("final val score", _fmt(result.val_score)),
+        ("final test score", _fmt(result.test_score)),
         ("oracle best test score", f"{_fmt(result.oracle_test_score)} (node {result.oracle_node})"),
         *([("refit test score", _fmt(result.refit_test_score))] if result.refit_test_score is not None else []),
         *([("hidden search folds", str(result.eval_folds))] if result.eval_folds > 1 else []),

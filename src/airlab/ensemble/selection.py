@@ -1,0 +1,157 @@
+"""Greedy ensemble selection (Caruana et al., 2004) over the nodes of a run.
+
+The weights are chosen on the hidden *search* rows only, from predictions that never saw those
+rows' labels: with hidden K-fold evaluation the K runs of a node together predict every search row
+out of fold; with one view, the single run predicts the search rows from train alone. Val is used
+once afterwards, by the caller, to choose between the ensemble and the selected node; test is only
+reported. So the ensemble obeys the same rules as final selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel
+
+from airlab.search.journal import Journal
+from airlab.tasks.grader import Grader, InvalidSubmission
+from airlab.tasks.metrics import Metric, MetricContext
+
+Matrix = npt.NDArray[np.float64]
+
+
+class Ensemble(BaseModel):
+    """A weighted average of nodes' predictions."""
+
+    members: list[int]
+    weights: list[float]
+    search_score: float  # on the rows the weights were chosen on: optimistic, shown for reference
+    val_score: float | None = None
+    test_score: float | None = None
+
+
+@dataclass
+class NodePredictions:
+    """One node's predictions as numbers: class probabilities, class votes, or values."""
+
+    node_id: int
+    search: Matrix  # rows in the order of the search truth
+    held_out: dict[str, Matrix]  # "val" / "test" -> averaged over the node's runs
+
+
+def to_matrix(checked: pd.DataFrame, ids: pd.Index, prediction: str, classes: Sequence[str]) -> Matrix:
+    """A checked submission as a float matrix: probabilities, one-hot votes for labels, or one column of values."""
+    rows = checked.loc[ids]
+    if prediction == "proba":
+        return rows[list(classes)].to_numpy(dtype=float)
+    if prediction == "label":
+        labels = rows.iloc[:, 0].astype(str).to_numpy()
+        return (labels[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    return rows.iloc[:, 0].to_numpy(dtype=float)[:, None]
+
+
+def score_matrix(metric: Metric, truth: npt.NDArray[np.object_] | Matrix, matrix: Matrix, context: MetricContext) -> float:
+    """Score a (blended) prediction matrix with the task's metric."""
+    if metric.prediction == "proba":
+        totals = matrix.sum(axis=1, keepdims=True)
+        return metric.score(truth, matrix / np.where(totals > 0, totals, 1.0), context)
+    if metric.prediction == "label":  # the most-voted class; ties go to the first class
+        labels = np.asarray(context.classes, dtype=object)[matrix.argmax(axis=1)]
+        return metric.score(truth, labels, context)
+    return metric.score(truth, matrix[:, 0], context)
+
+
+def greedy_weights(preds: Sequence[Matrix], score: Callable[[Matrix], float], higher_is_better: bool,
+                   rounds: int = 25) -> list[int]:
+    """How many times each candidate enters the bag (selection with replacement); the best bag
+    seen over ``rounds`` additions is kept. Ties go to the earlier candidate."""
+    sign = 1.0 if higher_is_better else -1.0
+    counts = [0] * len(preds)
+    total = np.zeros_like(preds[0])
+    best_counts: list[int] = []
+    best_value = -np.inf
+    for size in range(1, rounds + 1):
+        values = [sign * score((total + p) / size) for p in preds]
+        pick = int(np.argmax(values))
+        counts[pick] += 1
+        total = total + preds[pick]
+        if values[pick] > best_value + 1e-12:
+            best_value, best_counts = values[pick], list(counts)
+    return best_counts
+
+
+def load_predictions(node_id: int, submissions: Sequence[Path], view_graders: Sequence[Grader],
+                     base: Grader) -> NodePredictions | None:
+    """A node's out-of-fold search predictions and its averaged val/test predictions, or None if
+    a submission is missing or unreadable."""
+    prediction, classes = base.metric.prediction, base.task.classes
+    search_parts: list[Matrix] = []
+    held: dict[str, list[Matrix]] = {"val": [], "test": []}
+    try:
+        for path, grader in zip(submissions, view_graders, strict=True):
+            checked = grader.check(grader.read(path))
+            search_parts.append(to_matrix(checked, _ids(grader, "search"), prediction, classes))
+            for role in held:
+                held[role].append(to_matrix(checked, _ids(base, role), prediction, classes))
+    except (InvalidSubmission, KeyError):
+        return None
+    return NodePredictions(
+        node_id=node_id, search=np.vstack(search_parts),
+        held_out={role: np.mean(parts, axis=0) for role, parts in held.items() if parts},
+    )
+
+
+def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], view_graders: Sequence[Grader],
+                   base: Grader, pool: int = 20, rounds: int = 25) -> Ensemble | None:
+    """Greedy selection over the ``pool`` best nodes by search score; None when the best bag is a single node."""
+    metric = base.metric
+    fold_truths = [_truth(g, _ids(g, "search")) for g in view_graders]
+    bounds = np.cumsum([0] + [len(t) for t in fold_truths])
+    candidates = []
+    for node in journal.ranked()[:pool]:
+        loaded = load_predictions(node.id, submissions(node.id), view_graders, base)
+        if loaded is not None:
+            candidates.append(loaded)
+    if len(candidates) < 2:
+        return None
+
+    def search_score(matrix: Matrix) -> float:
+        """The mean over hidden folds, like a node's search score."""
+        try:
+            return float(np.mean([score_matrix(metric, truth, matrix[bounds[k]:bounds[k + 1]], base.context)
+                                  for k, truth in enumerate(fold_truths)]))
+        except ValueError:
+            return -np.inf if metric.higher_is_better else np.inf
+
+    counts = greedy_weights([c.search for c in candidates], search_score, metric.higher_is_better, rounds)
+    chosen = [(c, n) for c, n in zip(candidates, counts, strict=True) if n > 0]
+    if len(chosen) < 2:
+        return None
+    total = sum(n for _, n in chosen)
+    weights = [n / total for _, n in chosen]
+    def mix(parts: list[Matrix]) -> Matrix:
+        return np.asarray(np.sum([w * p for w, p in zip(weights, parts, strict=True)], axis=0), dtype=float)
+
+    blend = {key: mix([c.held_out[key] for c, _ in chosen]) for key in ("val", "test") if key in chosen[0][0].held_out}
+    scores = {}
+    for role, matrix in blend.items():
+        ids = _ids(base, role)
+        scores[role] = score_matrix(metric, _truth(base, ids), matrix, base.context) if len(ids) else None
+    return Ensemble(
+        members=[c.node_id for c, _ in chosen], weights=[round(w, 6) for w in weights],
+        search_score=search_score(mix([c.search for c, _ in chosen])),
+        val_score=scores.get("val"), test_score=scores.get("test"),
+    )
+
+
+def _ids(grader: Grader, role: str) -> pd.Index:
+    return pd.Index(grader.answers.index[grader.answers["role"] == role])
+
+
+def _truth(grader: Grader, ids: pd.Index) -> npt.NDArray[np.object_]:
+    return grader.answers.loc[ids, grader.task.spec.target].to_numpy()

@@ -1,0 +1,116 @@
+"""The final answer of a run: the selected node or an ensemble of nodes, its refit, and
+``best_solution.py``.
+
+Order of use of the hidden rows: the policy saw search scores only; selection and the ensemble
+weights use search rows; val decides once between the selected node and the ensemble (ties go to
+the ensemble, whose averaging lowers variance); test is only reported.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from airlab.ensemble import Ensemble, build_ensemble, ensemble_script, score_matrix, to_matrix
+from airlab.execution.candidate import judge, make_job
+from airlab.execution.sandbox import make_sandbox
+from airlab.rundir import RunConfig, node_dir
+from airlab.search.journal import Journal
+from airlab.search.selection import Selection, select_final
+from airlab.store.run_store import RunStore
+from airlab.tasks.folds import refit_view
+from airlab.tasks.grader import SUBMISSION_FILE, Grader
+from airlab.tasks.loader import Task
+from airlab.tasks.spec import Limits
+from airlab.tasks.splits import HiddenSplits
+from airlab.tasks.workspace import write_public_files
+
+
+@dataclass
+class FinalChoice:
+    selection: Selection
+    ensemble: Ensemble | None
+    use_ensemble: bool
+
+    @property
+    def members(self) -> list[tuple[int, float]]:
+        """(node, weight) of the final answer."""
+        if self.use_ensemble and self.ensemble is not None:
+            return list(zip(self.ensemble.members, self.ensemble.weights, strict=True))
+        return [] if self.selection.selected_node is None else [(self.selection.selected_node, 1.0)]
+
+
+def submission_paths(run_dir: Path, n_views: int) -> Callable[[int], list[Path]]:
+    """Where a node's kept submissions are, one per hidden view (as the engine lays them out)."""
+    def paths(node_id: int) -> list[Path]:
+        folder = node_dir(run_dir, node_id)
+        if n_views == 1:
+            return [folder / SUBMISSION_FILE]
+        return [folder / f"fold-{k}" / SUBMISSION_FILE for k in range(n_views)]
+    return paths
+
+
+def choose_final(run_dir: Path, store: RunStore, config: RunConfig, task: Task, base: Grader,
+                 view_graders: list[Grader]) -> FinalChoice:
+    journal = Journal(task.spec.metric_info, store.nodes())
+    selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
+    ensemble = None
+    if config.ensemble and selection.selected_node is not None:
+        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base)
+    use = False
+    if ensemble is not None and ensemble.val_score is not None:
+        metric = task.spec.metric_info
+        use = selection.val_score is None or not metric.better(selection.val_score, ensemble.val_score)
+    return FinalChoice(selection=selection, ensemble=ensemble, use_ensemble=use)
+
+
+def write_best_solution(run_dir: Path, store: RunStore, task: Task, choice: FinalChoice) -> None:
+    members = choice.members
+    if not members:
+        return
+    target = run_dir / "best_solution.py"
+    if len(members) == 1:
+        shutil.copyfile(node_dir(run_dir, members[0][0]) / "solution.py", target)
+        return
+    journal = Journal(task.spec.metric_info, store.nodes())
+    code = ensemble_script([(n, w, journal[n].code) for n, w in members],
+                           task.spec.metric_info.prediction, task.classes)
+    target.write_text(code)
+
+
+def refit_final(run_dir: Path, store: RunStore, limits: Limits, sandbox_kind: str, task: Task,
+                splits: HiddenSplits, choice: FinalChoice) -> float | None:
+    """Run each script of the final answer once more on train + search + val rows, blend as
+    chosen, and return the test score (None if every member failed)."""
+    members = choice.members
+    if not members:
+        return None
+    journal = Journal(task.spec.metric_info, store.nodes())
+    view = refit_view(task, splits)
+    public = run_dir / "refit" / "public"
+    write_public_files(task, view, public)
+    grader = Grader(task, view)
+    test_ids = grader.answers.index
+    sandbox = make_sandbox(sandbox_kind)
+    blend, total = None, 0.0
+    for node_id, weight in members:
+        where = run_dir / "refit" if len(members) == 1 else run_dir / "refit" / f"node-{node_id}"
+        where.mkdir(parents=True, exist_ok=True)
+        job = make_job(journal[node_id].code, public, where, limits)
+        outcome = judge(sandbox.run(job), job.workdir, where, grader, limits)
+        shutil.rmtree(job.workdir, ignore_errors=True)
+        store.add_event("refit", node_id, status=outcome.status.value, error=outcome.error)
+        if outcome.grade is None or not outcome.grade.valid:
+            continue
+        checked = grader.check(grader.read(where / SUBMISSION_FILE))
+        matrix = weight * to_matrix(checked, test_ids, grader.metric.prediction, task.classes)
+        blend = matrix if blend is None else blend + matrix
+        total += weight
+    if blend is None:
+        return None
+    truth = grader.answers.loc[test_ids, task.spec.target].to_numpy()
+    return score_matrix(grader.metric, truth, np.asarray(blend / total), grader.context)
