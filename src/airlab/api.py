@@ -10,7 +10,7 @@ from airlab.coders.base import make_coder
 from airlab.engine import Engine, EvalView, NodeCallback
 from airlab.errors import AirlabError, RunStateError
 from airlab.execution.executor import Executor, LocalExecutor
-from airlab.execution.sandbox import make_sandbox
+from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
 from airlab.final import FinalChoice, choose_final, refit_final, write_best_solution
 from airlab.rundir import RunConfig, RunResult, new_run_id
 from airlab.search.diversity import draft_families, shannon_entropy
@@ -48,10 +48,17 @@ def coder_options(config: RunConfig) -> dict[str, Any]:
     return options
 
 
+def run_sandbox(kind: str) -> Sandbox:
+    """The sandbox of a run's nodes. ``auto`` means warm workers where bubblewrap works: a run is
+    many short candidates, and forking each from a pre-imported worker saves most of their start-up."""
+    if kind == "auto" and bubblewrap_works():
+        kind = "warm"
+    return make_sandbox(kind)
+
+
 def make_executor(config: RunConfig) -> Executor:
-    sandbox = make_sandbox(config.sandbox)
     if config.executor == "local":
-        return LocalExecutor(workers=config.workers, sandbox=sandbox)
+        return LocalExecutor(workers=config.workers, sandbox=run_sandbox(config.sandbox))
     if config.executor == "ray":
         from airlab.execution.ray_executor import RayExecutor
 

@@ -56,7 +56,7 @@ def run_command(
     split_seed: int = typer.Option(None, "--split-seed", help="Seed of the hidden splits (default: the task's)."),
     workers: int = typer.Option(1, "--workers", help="Candidates run at once."),
     top_k: int = typer.Option(3, "--top-k", help="Final selection: best by val among the top-k by search."),
-    sandbox: str = typer.Option("auto", "--sandbox", help="auto, bwrap, warm (pre-started workers) or plain."),
+    sandbox: str = typer.Option("auto", "--sandbox", help="auto (warm workers in bubblewrap where it works, else plain), warm, bwrap (a cold start per node) or plain."),
     time_limit: float = typer.Option(None, "--time-limit", help="Per-node wall time (overrides the task)."),
     memory_mb: int = typer.Option(None, "--memory-mb", help="Per-node memory (overrides the task)."),
     base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp, ...)."),

@@ -80,3 +80,6 @@ class LocalExecutor:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.sandbox.kill_all()
+        close = getattr(self.sandbox, "close", None)  # warm workers stop their zygotes
+        if close is not None:
+            close()
