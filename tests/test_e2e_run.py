@@ -31,7 +31,9 @@ def test_run_builtin_tasks(tmp_runs: Path, task: str, nodes: int) -> None:
         assert (folder / "solution.py").exists() and (folder / "stdout.txt").exists()
     assert result["val_score"] is not None and result["oracle_test_score"] is not None
     better = (lambda a, b: a >= b) if result["higher_is_better"] else (lambda a, b: a <= b)
-    assert better(result["oracle_test_score"], result["test_score"])
+    assert better(result["oracle_test_score"], result["node_test_score"])  # the oracle is the best single node
+    final = result["ensemble"]["test_score"] if result["final"] == "ensemble" else result["node_test_score"]
+    assert result["test_score"] == final
 
 
 def test_run_user_task_folder_and_summary_table(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from airlab.search.journal import Journal
+from airlab.search.node import Node
 from airlab.tasks.grader import Grader, InvalidSubmission
 from airlab.tasks.metrics import Metric, MetricContext
 
@@ -108,12 +109,13 @@ def load_predictions(node_id: int, submissions: Sequence[Path], view_graders: Se
 
 def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], view_graders: Sequence[Grader],
                    base: Grader, pool: int = 20, rounds: int = 25) -> Ensemble | None:
-    """Greedy selection over the ``pool`` best nodes by search score; None when the best bag is a single node."""
+    """Greedy selection over the ``pool`` best nodes by search score and the best of each other
+    family; None when the best bag is a single node."""
     metric = base.metric
     fold_truths = [_truth(g, _ids(g, "search")) for g in view_graders]
     bounds = np.cumsum([0] + [len(t) for t in fold_truths])
     candidates = []
-    for node in journal.ranked()[:pool]:
+    for node in _pool(journal, pool):
         loaded = load_predictions(node.id, submissions(node.id), view_graders, base)
         if loaded is not None:
             candidates.append(loaded)
@@ -147,6 +149,19 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
         search_score=search_score(mix([c.search for c, _ in chosen])),
         val_score=scores.get("val"), test_score=scores.get("test"),
     )
+
+
+def _pool(journal: Journal, size: int) -> list[Node]:
+    """The ``size`` best nodes by search score, plus the best node of every other model family:
+    an ensemble gains most from members that err differently."""
+    ranked = journal.ranked()
+    chosen = ranked[:size]
+    families = {n.family for n in chosen}
+    for node in ranked[size:]:
+        if node.family not in families:
+            chosen.append(node)
+            families.add(node.family)
+    return chosen
 
 
 def _ids(grader: Grader, role: str) -> pd.Index:

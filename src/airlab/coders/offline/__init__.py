@@ -23,7 +23,7 @@ FALLBACK = {
     "classification": "logistic", "regression": "ridge", "text": "logistic", "forecasting": "seasonal_naive",
 }
 SWAP = {
-    "lightgbm": "hist_gb", "svm": "logistic", "svr": "ridge", "mlp": "extra_trees", "knn": "extra_trees",
+    "lightgbm": "hist_gb", "catboost": "lightgbm", "svm": "logistic", "svr": "ridge", "mlp": "extra_trees", "knn": "extra_trees",
     "linear_svm": "logistic", "sarimax": "holt_winters", "holt_winters": "theta", "theta": "seasonal_naive",
     "autoreg": "trend_fourier", "trend_fourier": "seasonal_naive", "naive_bayes": "logistic", "sgd": "logistic",
 }
@@ -92,6 +92,8 @@ class OfflineCoder:
             update["scaler"] = rng.choice(["standard", "standard", "quantile"]) if fam.needs_scaling else "standard"
             update["encoding"] = "onehot" if fam.needs_scaling else rng.choice(["onehot", "ordinal"])
             update["missing_indicators"] = any(c.n_missing for c in preview.columns)
+            update["discrete_onehot"] = fam.needs_scaling and any(
+                c.kind == "numeric" and 2 < c.n_unique <= 12 for c in preview.columns)
         if recipe.problem == "regression":
             s = preview.target_summary
             skewed = s.get("min", -1) >= 0 and s.get("max", 0) > 4 * max(s.get("mean", 1), 1e-9)
@@ -113,6 +115,8 @@ class OfflineCoder:
         bits.append(f"median imputation{' with missing indicators' if recipe.missing_indicators else ''}")
         bits.append(f"{recipe.scaler} scaling where the model needs it")
         bits.append(f"{recipe.encoding} encoding of categories")
+        if recipe.discrete_onehot:
+            bits.append("one-hot levels of discrete numeric columns")
         if recipe.log_target:
             bits.append("a log1p-transformed target")
         if recipe.max_train_rows:
@@ -132,11 +136,17 @@ class OfflineCoder:
                 candidate = self._tweak_preprocessing(base, rng)
             else:
                 candidate = self._tune(base, rng, problem)
-            if candidate is not None and candidate[1] not in tried:
+            if candidate is not None and self._improve_plan(request, base, candidate[1]) not in tried:
                 break
+        else:  # the neighbourhood is used up: jump to random settings of one model
+            candidate = self._jump(base, rng, problem)
         assert candidate is not None
         recipe, change = candidate
-        return recipe, f"Improve node {request.parents[0].id} ({base.family}): {change}"
+        return recipe, self._improve_plan(request, base, change)
+
+    @staticmethod
+    def _improve_plan(request: CodeRequest, base: Recipe, change: str) -> str:
+        return f"Improve node {request.parents[0].id} ({base.family}): {change}"
 
     def _tune(self, base: Recipe, rng: random.Random, problem: str) -> tuple[Recipe, str]:
         index = rng.randrange(len(base.models))
@@ -156,6 +166,18 @@ class OfflineCoder:
         models[index] = ModelSpec(family=spec.family, params={**spec.params, knob.name: value})
         return base.model_copy(update={"models": models}), f"set {spec.family} {knob.name} from {current} to {value}."
 
+    def _jump(self, base: Recipe, rng: random.Random, problem: str) -> tuple[Recipe, str]:
+        index = rng.randrange(len(base.models))
+        spec = base.models[index]
+        fam = family(problem, spec.family)
+        if not fam.knobs:
+            return self._tweak_preprocessing(base, rng)
+        params = {**spec.params, **{k.name: rng.choice(k.values) for k in fam.knobs}}
+        models = list(base.models)
+        models[index] = ModelSpec(family=spec.family, params=params)
+        shown = ", ".join(f"{k.name}={params[k.name]}" for k in fam.knobs)
+        return base.model_copy(update={"models": models}), f"try new {spec.family} settings ({shown})."
+
     def _tweak_preprocessing(self, base: Recipe, rng: random.Random) -> tuple[Recipe, str]:
         if base.problem == "text":
             choice = rng.choice(["ngrams", "features", "analyzer"])
@@ -168,7 +190,11 @@ class OfflineCoder:
             a = "char_wb" if base.text_analyzer == "word" else "word"
             n = 4 if a == "char_wb" else 2
             return base.model_copy(update={"text_analyzer": a, "text_ngrams": n}), f"switch TF-IDF to {a} n-grams up to {n}."
-        choice = rng.choice(["scaler", "encoding", "indicators"] + (["log_target"] if base.problem == "regression" else []))
+        choice = rng.choice(["scaler", "encoding", "indicators", "levels"] + (["log_target"] if base.problem == "regression" else []))
+        if choice == "levels":
+            new_levels = not base.discrete_onehot
+            return (base.model_copy(update={"discrete_onehot": new_levels}),
+                    f"{'add' if new_levels else 'drop'} one-hot levels of discrete numeric columns.")
         if choice == "scaler":
             new = "quantile" if base.scaler == "standard" else "standard"
             return base.model_copy(update={"scaler": new}), f"use {new} scaling instead of {base.scaler}."

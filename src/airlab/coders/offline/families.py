@@ -46,6 +46,12 @@ CLASSIFICATION: list[Family] = [
       (Knob("n_estimators", (200, 400, 800, 1200)), Knob("learning_rate", (0.02, 0.03, 0.05, 0.1)),
        Knob("num_leaves", (7, 15, 31, 63)), Knob("min_child_samples", (5, 10, 20, 40)),
        Knob("colsample_bytree", (0.5, 0.7, 0.8, 1.0)), Knob("reg_lambda", (0.0, 1.0, 5.0)))),
+    F("catboost", "boosting", ("classification",), ("from catboost import CatBoostClassifier",),
+      "CatBoostClassifier(iterations={iterations}, learning_rate={learning_rate}, depth={depth}, l2_leaf_reg={l2}, "
+      "random_seed={seed}, thread_count=THREADS, verbose=0, allow_writing_files=False)",
+      dict(iterations=400, learning_rate=0.08, depth=6, l2=3.0),
+      (Knob("iterations", (200, 400, 800)), Knob("learning_rate", (0.03, 0.05, 0.08, 0.15)),
+       Knob("depth", (4, 6, 8)), Knob("l2", (1.0, 3.0, 10.0)))),
     F("hist_gb", "boosting", ("classification",), ("from sklearn.ensemble import HistGradientBoostingClassifier",),
       "HistGradientBoostingClassifier(learning_rate={learning_rate}, max_iter={max_iter}, max_leaf_nodes={max_leaf_nodes}, "
       "l2_regularization={l2}, random_state={seed})",
@@ -94,6 +100,12 @@ REGRESSION: list[Family] = [
       (Knob("n_estimators", (250, 500, 1000, 1500)), Knob("learning_rate", (0.02, 0.03, 0.05, 0.1)),
        Knob("num_leaves", (7, 15, 31, 63)), Knob("min_child_samples", (5, 10, 20, 40)),
        Knob("colsample_bytree", (0.5, 0.7, 0.8, 1.0)), Knob("reg_lambda", (0.0, 1.0, 5.0)))),
+    F("catboost", "boosting", ("regression",), ("from catboost import CatBoostRegressor",),
+      "CatBoostRegressor(iterations={iterations}, learning_rate={learning_rate}, depth={depth}, l2_leaf_reg={l2}, "
+      "random_seed={seed}, thread_count=THREADS, verbose=0, allow_writing_files=False)",
+      dict(iterations=500, learning_rate=0.08, depth=6, l2=3.0),
+      (Knob("iterations", (250, 500, 1000)), Knob("learning_rate", (0.03, 0.05, 0.08, 0.15)),
+       Knob("depth", (4, 6, 8)), Knob("l2", (1.0, 3.0, 10.0)))),
     F("hist_gb", "boosting", ("regression",), ("from sklearn.ensemble import HistGradientBoostingRegressor",),
       "HistGradientBoostingRegressor(learning_rate={learning_rate}, max_iter={max_iter}, max_leaf_nodes={max_leaf_nodes}, "
       "l2_regularization={l2}, random_state={seed})",
@@ -173,8 +185,8 @@ CATALOGUE: dict[str, list[Family]] = {
 
 # Draft order of preference: strong, cheap ideas first, the rest after; a seed rotates within tiers.
 TIERS: dict[str, list[list[str]]] = {
-    "classification": [["lightgbm", "logistic", "extra_trees", "svm"], ["random_forest", "hist_gb", "knn", "mlp"]],
-    "regression": [["lightgbm", "ridge", "extra_trees", "svr"], ["random_forest", "hist_gb", "knn", "mlp"]],
+    "classification": [["lightgbm", "catboost", "logistic", "extra_trees", "svm"], ["random_forest", "hist_gb", "knn", "mlp"]],
+    "regression": [["lightgbm", "catboost", "ridge", "extra_trees", "svr"], ["random_forest", "hist_gb", "knn", "mlp"]],
     "text": [["logistic", "linear_svm", "naive_bayes"], ["sgd", "lightgbm"]],
     "forecasting": [["holt_winters", "trend_fourier", "autoreg"], ["sarimax", "theta", "seasonal_naive"]],
 }

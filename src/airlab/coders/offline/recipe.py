@@ -23,6 +23,7 @@ class Recipe(BaseModel):
     scaler: Literal["standard", "quantile", "none"] = "standard"
     encoding: Literal["onehot", "ordinal"] = "onehot"
     missing_indicators: bool = False
+    discrete_onehot: bool = False  # also one-hot encode integer columns with few values (helps linear models)
     log_target: bool = False
     text_analyzer: Literal["word", "char_wb"] = "word"
     text_ngrams: int = 2

@@ -46,9 +46,9 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         imports.add("from sklearn.preprocessing import StandardScaler")
     elif scale == "quantile":
         imports.add("from sklearn.preprocessing import QuantileTransformer")
-    if recipe.encoding == "onehot":
+    if recipe.encoding == "onehot" or recipe.discrete_onehot:
         imports.add("from sklearn.preprocessing import OneHotEncoder")
-    else:
+    if recipe.encoding == "ordinal":
         imports.add("from sklearn.preprocessing import OrdinalEncoder")
     text_cols = preview.names("text")
     if problem == "text":
@@ -75,6 +75,7 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         "",
         "numeric = [c for c in train.select_dtypes(include=\"number\").columns if c not in TEXT_COLUMNS]",
         "categorical = [c for c in train.columns if c not in numeric and c not in TEXT_COLUMNS]",
+        "discrete = [c for c in numeric if train[c].nunique() <= 12]  # ratings, codes, binned values",
         "for col in categorical:",
         "    train[col] = train[col].astype(str)",
         "    test[col] = test[col].astype(str)",
@@ -101,6 +102,12 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         '        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), encoder), categorical),',
         "    ]",
     ]
+    if recipe.discrete_onehot:
+        lines += [
+            "    if scale:  # models on scaled inputs also see each level of a discrete column as its own feature",
+            '        parts.append(("levels", make_pipeline(SimpleImputer(strategy="most_frequent"), '
+            'OneHotEncoder(handle_unknown="ignore")), discrete))',
+        ]
     if problem == "text":
         lines += [
             "    for col in TEXT_COLUMNS:",
