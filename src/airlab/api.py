@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from airlab.tasks.workspace import describe, write_public_files
 
 
 def effective_limits(task: Task, config: RunConfig) -> Limits:
+    """The task's per-node limits with the run's overrides; on the local pool each of N workers
+    gets at most its share of the cores as threads."""
     update: dict[str, Any] = {}
     if config.time_limit is not None:
         update["time_seconds"] = config.time_limit
@@ -34,6 +37,9 @@ def effective_limits(task: Task, config: RunConfig) -> Limits:
         update["memory_mb"] = config.memory_mb
     if config.cpus is not None:
         update["cpus"] = config.cpus
+    elif config.executor == "local":  # N local workers share the machine's cores instead of oversubscribing them
+        share = max(1, (os.cpu_count() or 1) // max(1, config.workers))
+        update["cpus"] = min(task.spec.limits.cpus, share)
     return task.spec.limits.model_copy(update=update)
 
 
