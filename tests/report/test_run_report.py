@@ -40,8 +40,13 @@ def test_cli_report_is_self_contained_and_complete(iris_run: Path) -> None:
     assert sorted(blobs) == [n.id for n in nodes]
     result = json.loads((iris_run / "result.json").read_text())
     selected = blobs[result["selected_node"]]
-    assert selected["selected"] is True and selected["val"] == result["val_score"]
-    assert selected["test"] == result["test_score"]
+    assert selected["selected"] is True and selected["val"] == result["node_val_score"]
+    assert selected["test"] == result["node_test_score"]
+    assert "final answer: val · test" in html
+    if result["ensemble"] is not None:
+        assert "ensemble of nodes (weights)" in html
+        for member in result["ensemble"]["members"]:
+            assert f'class="node-link" data-id="{member}"' in html
     sel = re.search(rf'<g class="([^"]*)" data-id="{result["selected_node"]}"', html)
     assert sel and "selected" in sel.group(1).split()
     if result["oracle_node"] is not None:

@@ -251,11 +251,13 @@ def _summary(data: RunData) -> str:
         rows += [
             ("selected node", "–" if res.selected_node is None
              else f'<a href="#" class="node-link" data-id="{res.selected_node}">{res.selected_node}</a>'),
-            ("its search · val · test", esc(f"{fmt(res.search_score)} · {fmt(res.val_score)} · {fmt(res.test_score)}")),
+            ("its search · val · test", esc(f"{fmt(res.search_score)} · {fmt(res.node_val_score)} · {fmt(res.node_test_score)}")),
+            *_ensemble_rows(res),
             ("oracle best test", "–" if res.oracle_node is None else
              f'{esc(fmt(res.oracle_test_score))} (node <a href="#" class="node-link" '
              f'data-id="{res.oracle_node}">{res.oracle_node}</a>)'),
-            ("selection gap (oracle − selected test)", esc(_gap(res))),
+            ("selection gap (oracle − selected node test)", esc(_gap(res))),
+            *([("refit of the final answer: test", esc(fmt(res.refit_test_score)))] if res.refit_test_score is not None else []),
             ("wall time", esc(f"{res.wall_seconds:.1f} s")),
         ]
     else:
@@ -267,10 +269,23 @@ def _summary(data: RunData) -> str:
     return f'<table class="summary">{body}</table>'
 
 
+def _ensemble_rows(res: RunResult) -> list[tuple[str, str]]:
+    ens = res.ensemble
+    rows = []
+    if ens is not None:
+        members = ", ".join(f'<a href="#" class="node-link" data-id="{n}">{n}</a> ({w:.2f})'
+                            for n, w in zip(ens.members, ens.weights, strict=True))
+        rows += [("ensemble of nodes (weights)", members),
+                 ("ensemble search · val · test", esc(f"{fmt(ens.search_score)} · {fmt(ens.val_score)} · {fmt(ens.test_score)}"))]
+    answer = "the ensemble" if res.final == "ensemble" else "the selected node"
+    rows.append(("final answer: val · test", esc(f"{answer}: {fmt(res.val_score)} · {fmt(res.test_score)}")))
+    return rows
+
+
 def _gap(res: RunResult) -> str:
-    if res.oracle_test_score is None or res.test_score is None:
+    if res.oracle_test_score is None or res.node_test_score is None:
         return "–"
-    gap = res.oracle_test_score - res.test_score
+    gap = res.oracle_test_score - res.node_test_score
     return f"{gap:+.4g}" if res.higher_is_better else f"{-gap:+.4g}"
 
 
