@@ -45,7 +45,7 @@ class RunConfig(BaseModel):
     base_url: str | None = None  # OpenAI-compatible server for openai:MODEL coders
     operator_mode: str = "prompt"  # prompt | react (multi-step tool-using operators)
     eval_folds: str = "1"  # hidden K-fold evaluation: an integer or "auto"
-    refit: bool = False
+    refit: bool = True  # measured in BENCHMARKS.md: better or within noise on every tabular task
     ensemble: bool = True  # greedy ensemble of nodes, chosen on search rows; val decides if it is used
 
 

@@ -66,7 +66,7 @@ def run_command(
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
     eval_folds: str = typer.Option("1", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 on small data)."),
-    refit: bool = typer.Option(False, "--refit/--no-refit", help="After selection, refit the winner on all agent-usable rows."),
+    refit: bool = typer.Option(True, "--refit/--no-refit", help="After selection, refit the final answer on all agent-usable rows (default on)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble",
                                   help="Build a greedy ensemble of nodes on the hidden search rows; val decides if it is the answer."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
