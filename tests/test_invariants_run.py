@@ -116,8 +116,11 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
 def test_ctrl_c_stops_cleanly_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "interrupted"
     budget = 30  # warm workers finish a node in a fraction of a second: leave the run time to be interrupted
+    # a shell that starts pytest in the background leaves SIGINT ignored, and children inherit that:
+    # give the run the default handler, as a terminal's Ctrl-C would find it
     proc = subprocess.Popen([*AIRLAB, "run", "iris", "--budget-nodes", str(budget), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while time.time() < deadline:
         time.sleep(0.3)
@@ -131,7 +134,7 @@ def test_ctrl_c_stops_cleanly_then_resume(tmp_path: Path) -> None:
     assert "Traceback" not in output
     (run_dir,) = out.iterdir()
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["status"] == "interrupted" and result["n_nodes"] < budget
+    assert result["status"] == "interrupted" and result["n_nodes"] < budget, (result, output[-3000:])
     airlab("run", "--resume", str(run_dir))
     result = json.loads((run_dir / "result.json").read_text())
     assert result["status"] == "complete" and result["n_nodes"] == budget
