@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section
 
 from airlab import api
+from airlab.execution.sandbox import THREAD_VARS
 from airlab.rundir import RunConfig
 from airlab.tasks import known_task_ids, load_task
 from airlab.tasks.folds import refit_view
@@ -49,7 +50,6 @@ from airlab.tasks.loader import Task
 from airlab.tasks.splits import ID, make_splits
 
 SECTION = "## Offline agent against AutoML (FLAML)"
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def tabular_tasks() -> list[str]:

@@ -15,7 +15,6 @@ from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
 from airlab.final import FinalChoice, choose_final, refit_final, write_best_solution
 from airlab.rundir import RunConfig, RunResult, new_run_id
 from airlab.search.diversity import draft_families, shannon_entropy
-from airlab.search.journal import Journal
 from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
 from airlab.store.run_store import JOURNAL_FILE, RunStore
@@ -144,9 +143,9 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, spli
              wall_seconds: float, choice: FinalChoice, sandbox: str, refit_test_score: float | None = None,
              eval_folds: int = 1) -> RunResult:
     """Write ``best_solution.py`` (the selected node, or the ensemble when val chose it) and ``result.json``."""
-    journal = Journal(task.spec.metric_info, store.nodes())
+    journal = choice.journal
     selection, ensemble = choice.selection, choice.ensemble
-    write_best_solution(run_dir, store, task, choice)
+    write_best_solution(run_dir, task, choice)
     final_val, final_test = selection.val_score, selection.test_score
     if choice.use_ensemble and ensemble is not None:
         final_val, final_test = ensemble.val_score, ensemble.test_score

@@ -19,7 +19,7 @@ from airlab.coders.base import Coder, CodeRequest, CoderError
 from airlab.execution.candidate import Outcome, judge, make_job
 from airlab.execution.executor import Executor
 from airlab.execution.sandbox import RunResult as SandboxResult
-from airlab.rundir import RunConfig, node_dir
+from airlab.rundir import RunConfig, node_dir, view_dir
 from airlab.search.journal import Journal
 from airlab.search.memory import build_memory
 from airlab.search.node import HiddenScores, Node, NodeStatus, Operator
@@ -139,8 +139,7 @@ class Engine:
         return node
 
     def _view_dir(self, node_id: int, fold: int) -> Path:
-        folder = node_dir(self.run_dir, node_id)
-        return folder if len(self.views) == 1 else folder / f"fold-{fold}"
+        return view_dir(self.run_dir, node_id, fold, len(self.views))
 
     def _submit(self, node: Node) -> list[tuple[Future[SandboxResult], int]]:
         """Write the node's script, then one job per view (K jobs may go to K workers)."""
@@ -206,7 +205,7 @@ class Engine:
         combined = combine_predictions(frames, self.grader.metric.prediction)
         scores = {}
         for role in ("val", "test"):
-            ids = self.grader.answers.index[self.grader.answers["role"] == role]
+            ids = self.grader.role_ids(role)
             scores[role] = self.grader.score_ids(combined, ids)
         return HiddenScores(node_id=node.id, val=scores["val"], test=scores["test"])
 

@@ -18,7 +18,7 @@ import numpy as np
 from airlab.ensemble import Ensemble, build_ensemble, ensemble_script, score_matrix, to_matrix
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.sandbox import make_sandbox
-from airlab.rundir import RunConfig, node_dir
+from airlab.rundir import RunConfig, node_dir, view_dir
 from airlab.search.journal import Journal
 from airlab.search.selection import Selection, select_final
 from airlab.store.run_store import RunStore
@@ -32,6 +32,7 @@ from airlab.tasks.workspace import write_public_files
 
 @dataclass
 class FinalChoice:
+    journal: Journal  # read once from the store, for everything after the search
     selection: Selection
     ensemble: Ensemble | None
     use_ensemble: bool
@@ -45,12 +46,9 @@ class FinalChoice:
 
 
 def submission_paths(run_dir: Path, n_views: int) -> Callable[[int], list[Path]]:
-    """Where a node's kept submissions are, one per hidden view (as the engine lays them out)."""
+    """Where a node's kept submissions are, one per hidden view."""
     def paths(node_id: int) -> list[Path]:
-        folder = node_dir(run_dir, node_id)
-        if n_views == 1:
-            return [folder / SUBMISSION_FILE]
-        return [folder / f"fold-{k}" / SUBMISSION_FILE for k in range(n_views)]
+        return [view_dir(run_dir, node_id, k, n_views) / SUBMISSION_FILE for k in range(n_views)]
     return paths
 
 
@@ -65,10 +63,10 @@ def choose_final(run_dir: Path, store: RunStore, config: RunConfig, task: Task, 
     if ensemble is not None and ensemble.val_score is not None:
         metric = task.spec.metric_info
         use = selection.val_score is None or not metric.better(selection.val_score, ensemble.val_score)
-    return FinalChoice(selection=selection, ensemble=ensemble, use_ensemble=use)
+    return FinalChoice(journal=journal, selection=selection, ensemble=ensemble, use_ensemble=use)
 
 
-def write_best_solution(run_dir: Path, store: RunStore, task: Task, choice: FinalChoice) -> None:
+def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
     members = choice.members
     if not members:
         return
@@ -76,8 +74,7 @@ def write_best_solution(run_dir: Path, store: RunStore, task: Task, choice: Fina
     if len(members) == 1:
         shutil.copyfile(node_dir(run_dir, members[0][0]) / "solution.py", target)
         return
-    journal = Journal(task.spec.metric_info, store.nodes())
-    code = ensemble_script([(n, w, journal[n].code) for n, w in members],
+    code = ensemble_script([(n, w, choice.journal[n].code) for n, w in members],
                            task.spec.metric_info.prediction, task.classes)
     target.write_text(code)
 
@@ -89,20 +86,21 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, sandbox_kind: st
     members = choice.members
     if not members:
         return None
-    journal = Journal(task.spec.metric_info, store.nodes())
     view = refit_view(task, splits)
     public = run_dir / "refit" / "public"
     write_public_files(task, view, public)
     grader = Grader(task, view)
-    test_ids = grader.answers.index
+    test_ids = grader.role_ids("test")
     sandbox = make_sandbox(sandbox_kind)
     blend, total = None, 0.0
     for node_id, weight in members:
         where = run_dir / "refit" if len(members) == 1 else run_dir / "refit" / f"node-{node_id}"
         where.mkdir(parents=True, exist_ok=True)
-        job = make_job(journal[node_id].code, public, where, limits)
-        outcome = judge(sandbox.run(job), job.workdir, where, grader, limits)
-        shutil.rmtree(job.workdir, ignore_errors=True)
+        job = make_job(choice.journal[node_id].code, public, where, limits)
+        try:
+            outcome = judge(sandbox.run(job), job.workdir, where, grader, limits)
+        finally:
+            shutil.rmtree(job.workdir, ignore_errors=True)
         store.add_event("refit", node_id, status=outcome.status.value, error=outcome.error)
         if outcome.grade is None or not outcome.grade.valid:
             continue
@@ -110,7 +108,9 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, sandbox_kind: st
         matrix = weight * to_matrix(checked, test_ids, grader.metric.prediction, task.classes)
         blend = matrix if blend is None else blend + matrix
         total += weight
+    close = getattr(sandbox, "close", None)  # a warm sandbox stops its workers
+    if close is not None:
+        close()
     if blend is None:
         return None
-    truth = grader.answers.loc[test_ids, task.spec.target].to_numpy()
-    return score_matrix(grader.metric, truth, np.asarray(blend / total), grader.context)
+    return score_matrix(grader.metric, grader.truth(test_ids), np.asarray(blend / total), grader.context)

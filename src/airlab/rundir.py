@@ -95,6 +95,12 @@ def node_dir(run_dir: Path, node_id: int) -> Path:
     return run_dir / "nodes" / f"{node_id:04d}"
 
 
+def view_dir(run_dir: Path, node_id: int, fold: int, n_views: int) -> Path:
+    """Where one hidden view's run of a node keeps its logs and submission."""
+    folder = node_dir(run_dir, node_id)
+    return folder if n_views == 1 else folder / f"fold-{fold}"
+
+
 def new_run_id(task_id: str, agent: str, coder: str, seed: int) -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     coder_tag = coder.replace(":", "-").replace("/", "-")

@@ -108,7 +108,8 @@ def test_refit_of_an_ensemble_runs_every_member(kfold_run: tuple[Path, dict]) ->
     base, views = _graders("diabetes", "3")
     ens = build_ensemble(journal, submission_paths(run_dir, 3), views, base)
     assert ens is not None
-    choice = FinalChoice(selection=select_final(journal, store.hidden_scores()), ensemble=ens, use_ensemble=True)
+    choice = FinalChoice(journal=journal, selection=select_final(journal, store.hidden_scores()), ensemble=ens,
+                         use_ensemble=True)
     splits, _ = views_for(task, "3")
     score = refit_final(run_dir, store, task.spec.limits, "auto", task, splits, choice)
     assert score is not None and 30 < score < 100  # rmse on diabetes

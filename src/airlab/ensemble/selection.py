@@ -96,9 +96,9 @@ def load_predictions(node_id: int, submissions: Sequence[Path], view_graders: Se
     try:
         for path, grader in zip(submissions, view_graders, strict=True):
             checked = grader.check(grader.read(path))
-            search_parts.append(to_matrix(checked, _ids(grader, "search"), prediction, classes))
+            search_parts.append(to_matrix(checked, grader.role_ids("search"), prediction, classes))
             for role in held:
-                held[role].append(to_matrix(checked, _ids(base, role), prediction, classes))
+                held[role].append(to_matrix(checked, base.role_ids(role), prediction, classes))
     except (InvalidSubmission, KeyError):
         return None
     return NodePredictions(
@@ -112,7 +112,7 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
     """Greedy selection over the ``pool`` best nodes by search score and the best of each other
     family; None when the best bag is a single node."""
     metric = base.metric
-    fold_truths = [_truth(g, _ids(g, "search")) for g in view_graders]
+    fold_truths = [g.truth(g.role_ids("search")) for g in view_graders]
     bounds = np.cumsum([0] + [len(t) for t in fold_truths])
     candidates = []
     for node in _pool(journal, pool):
@@ -142,8 +142,8 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
     blend = {key: mix([c.held_out[key] for c, _ in chosen]) for key in ("val", "test") if key in chosen[0][0].held_out}
     scores = {}
     for role, matrix in blend.items():
-        ids = _ids(base, role)
-        scores[role] = score_matrix(metric, _truth(base, ids), matrix, base.context) if len(ids) else None
+        ids = base.role_ids(role)
+        scores[role] = score_matrix(metric, base.truth(ids), matrix, base.context) if len(ids) else None
     return Ensemble(
         members=[c.node_id for c, _ in chosen], weights=[round(w, 6) for w in weights],
         search_score=search_score(mix([c.search for c, _ in chosen])),
@@ -162,11 +162,3 @@ def _pool(journal: Journal, size: int) -> list[Node]:
             chosen.append(node)
             families.add(node.family)
     return chosen
-
-
-def _ids(grader: Grader, role: str) -> pd.Index:
-    return pd.Index(grader.answers.index[grader.answers["role"] == role])
-
-
-def _truth(grader: Grader, ids: pd.Index) -> npt.NDArray[np.object_]:
-    return grader.answers.loc[ids, grader.task.spec.target].to_numpy()

@@ -147,8 +147,15 @@ class Grader:
         return numeric
 
     # -- scoring -----------------------------------------------------------------------------
+    def role_ids(self, role: str) -> pd.Index:
+        """The hidden ids of one role (search, val or test)."""
+        return pd.Index(self.answers.index[self.answers["role"] == role])
+
+    def truth(self, ids: pd.Index) -> np.ndarray:
+        return self.answers.loc[ids, self.task.spec.target].to_numpy()
+
     def score_ids(self, checked: pd.DataFrame, ids: pd.Index) -> float:
-        truth = self.answers.loc[ids, self.task.spec.target].to_numpy()
+        truth = self.truth(ids)
         pred = checked.loc[ids]
         prediction: np.ndarray
         if self.metric.prediction == "proba":
@@ -167,7 +174,7 @@ class Grader:
         scores: dict[str, float] = {}
         try:
             for role in roles:
-                ids = pd.Index(self.answers.index[self.answers["role"] == role])
+                ids = self.role_ids(role)
                 if len(ids):
                     scores[role] = self.score_ids(checked, ids)
         except ValueError as exc:

@@ -139,7 +139,7 @@ class OfflineCoder:
             if candidate is not None and self._improve_plan(request, base, candidate[1]) not in tried:
                 break
         else:  # the neighbourhood is used up: jump to random settings of one model
-            candidate = self._jump(base, rng, problem)
+            candidate = self._tune(base, rng, problem, jump=True)
         assert candidate is not None
         recipe, change = candidate
         return recipe, self._improve_plan(request, base, change)
@@ -148,35 +148,29 @@ class OfflineCoder:
     def _improve_plan(request: CodeRequest, base: Recipe, change: str) -> str:
         return f"Improve node {request.parents[0].id} ({base.family}): {change}"
 
-    def _tune(self, base: Recipe, rng: random.Random, problem: str) -> tuple[Recipe, str]:
+    def _tune(self, base: Recipe, rng: random.Random, problem: str, jump: bool = False) -> tuple[Recipe, str]:
+        """Move one model's settings: one knob a small step on its grid, or (``jump``) every knob at random."""
         index = rng.randrange(len(base.models))
         spec = base.models[index]
         fam = family(problem, spec.family)
         if not fam.knobs:
             return self._tweak_preprocessing(base, rng)
-        knob: Knob = rng.choice(fam.knobs)
-        current = spec.params.get(knob.name, fam.defaults.get(knob.name))
-        options = [v for v in knob.values if v != current]
-        if current in knob.values:  # prefer a neighbour on the grid: small steps
-            i = knob.values.index(current)
-            neighbours = [knob.values[j] for j in (i - 1, i + 1) if 0 <= j < len(knob.values)]
-            options = neighbours if neighbours and rng.random() < 0.75 else options
-        value = rng.choice(options)
+        if jump:
+            changed = {k.name: rng.choice(k.values) for k in fam.knobs}
+            change = f"try new {spec.family} settings ({', '.join(f'{k}={v}' for k, v in changed.items())})."
+        else:
+            knob: Knob = rng.choice(fam.knobs)
+            current = spec.params.get(knob.name, fam.defaults.get(knob.name))
+            options = [v for v in knob.values if v != current]
+            if current in knob.values:  # prefer a neighbour on the grid: small steps
+                i = knob.values.index(current)
+                neighbours = [knob.values[j] for j in (i - 1, i + 1) if 0 <= j < len(knob.values)]
+                options = neighbours if neighbours and rng.random() < 0.75 else options
+            changed = {knob.name: rng.choice(options)}
+            change = f"set {spec.family} {knob.name} from {current} to {changed[knob.name]}."
         models = list(base.models)
-        models[index] = ModelSpec(family=spec.family, params={**spec.params, knob.name: value})
-        return base.model_copy(update={"models": models}), f"set {spec.family} {knob.name} from {current} to {value}."
-
-    def _jump(self, base: Recipe, rng: random.Random, problem: str) -> tuple[Recipe, str]:
-        index = rng.randrange(len(base.models))
-        spec = base.models[index]
-        fam = family(problem, spec.family)
-        if not fam.knobs:
-            return self._tweak_preprocessing(base, rng)
-        params = {**spec.params, **{k.name: rng.choice(k.values) for k in fam.knobs}}
-        models = list(base.models)
-        models[index] = ModelSpec(family=spec.family, params=params)
-        shown = ", ".join(f"{k.name}={params[k.name]}" for k in fam.knobs)
-        return base.model_copy(update={"models": models}), f"try new {spec.family} settings ({shown})."
+        models[index] = ModelSpec(family=spec.family, params={**spec.params, **changed})
+        return base.model_copy(update={"models": models}), change
 
     def _tweak_preprocessing(self, base: Recipe, rng: random.Random) -> tuple[Recipe, str]:
         if base.problem == "text":
