@@ -12,7 +12,13 @@ from airlab.engine import Engine, EvalView, NodeCallback
 from airlab.errors import AirlabError, RunStateError
 from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
-from airlab.final import FinalChoice, choose_final, refit_final, write_best_solution
+from airlab.final import (
+    FinalChoice,
+    choose_final,
+    final_stage_seconds,
+    refit_final,
+    write_best_solution,
+)
 from airlab.rundir import RunConfig, RunResult, new_run_id
 from airlab.search.diversity import draft_families, shannon_entropy
 from airlab.search.node import NodeStatus
@@ -113,6 +119,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         views.append(EvalView(public_dir=folder, grader=Grader(task, view)))
     store.set_meta(eval_folds=len(views))
     executor = make_executor(config)
+    n_views = len(views)
     engine = Engine(
         run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), views=views,
         preview=make_preview(task, splits),
@@ -120,17 +127,23 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         coder=make_coder(config.coder, {**coder_options(config), "public_dir": str(run_dir / "public")}),
         executor=executor,
         limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
+        reserve=lambda journal: final_stage_seconds(journal, config, n_views, executor.capacity),
     )
+    refit_score = None
     try:
         status = engine.run()
+        # the final stage runs inside the time budget, on the same workers
+        choice = choose_final(run_dir, store, config, task, Grader(task, splits), [v.grader for v in views])
+        if config.refit and status != "interrupted":
+            try:
+                refit_score = refit_final(run_dir, store, effective_limits(task, config), executor, task, splits,
+                                          choice, time_left=engine.time_left())
+            except KeyboardInterrupt:
+                status = "interrupted"
+                store.add_event("interrupted")
     finally:
         executor.shutdown()
         store.set_meta(elapsed=engine.elapsed)
-    view_graders = [v.grader for v in views]
-    choice = choose_final(run_dir, store, config, task, Grader(task, splits), view_graders)
-    refit_score = None
-    if config.refit and status != "interrupted":
-        refit_score = refit_final(run_dir, store, effective_limits(task, config), config.sandbox, task, splits, choice)
     result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed, choice,
                       sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor),
                       refit_test_score=refit_score, eval_folds=len(views))

@@ -31,6 +31,9 @@ from airlab.tasks.preview import DataPreview
 from airlab.tasks.spec import Limits
 
 NodeCallback = Callable[[Node, Journal], None]
+Reserve = Callable[[Journal], float]
+
+MIN_NODE_SECONDS = 1.0  # the shortest time limit a node is given near the end of a time budget
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Engine:
     limits: Limits
     on_node: NodeCallback | None = None
     elapsed_before: float = 0.0
+    reserve: Reserve | None = None  # seconds kept back from a time budget for the final stage
     journal: Journal = field(init=False)
     stop_reason: str | None = field(default=None, init=False)
 
@@ -82,6 +86,27 @@ class Engine:
     def elapsed(self) -> float:
         return self.elapsed_before + (time.monotonic() - self._start)
 
+    def time_left(self) -> float | None:
+        """Seconds left of the whole time budget (None without one)."""
+        if self.config.budget_time is None:
+            return None
+        return self.config.budget_time - self.elapsed
+
+    def search_time_left(self) -> float | None:
+        """Seconds left for the search: the time budget minus what the final stage will need."""
+        left = self.time_left()
+        if left is None:
+            return None
+        return left - (self.reserve(self.journal) if self.reserve else 0.0)
+
+    def _node_wall_seconds(self) -> float:
+        """Typical wall time of one node lately (its K fold runs share the workers)."""
+        recent = [n.exec_seconds for n in self.journal.finished[-10:] if n.is_ok and n.exec_seconds is not None]
+        if not recent:
+            return 0.0
+        share = max(1, min(self.executor.capacity, len(self.views)))
+        return float(sorted(recent)[len(recent) // 2]) / share
+
     def _budget_left(self) -> bool:
         if self.stop_reason == "budget_cost":
             return False
@@ -89,7 +114,8 @@ class Engine:
         if cfg.budget_nodes is not None and len(self.journal) >= cfg.budget_nodes:
             self.stop_reason = self.stop_reason or "complete"
             return False
-        if cfg.budget_time is not None and self.elapsed >= cfg.budget_time:
+        left = self.search_time_left()
+        if left is not None and left <= self._node_wall_seconds():  # don't start what can't finish
             self.stop_reason = self.stop_reason or "complete"
             return False
         if cfg.max_cost is not None and self._cost >= cfg.max_cost:
@@ -98,10 +124,14 @@ class Engine:
         return True
 
     def _node_limits(self) -> Limits:
-        if self.config.budget_time is None:
+        """Near the end of a time budget a node gets only the time that is left, shared by the
+        fold runs that queue behind each other on the workers."""
+        left = self.search_time_left()
+        if left is None:
             return self.limits
-        remaining = max(10.0, self.config.budget_time - self.elapsed)
-        return self.limits.model_copy(update={"time_seconds": min(self.limits.time_seconds, remaining)})
+        rounds = -(-len(self.views) // max(1, self.executor.capacity))
+        seconds = max(MIN_NODE_SECONDS, left / rounds)
+        return self.limits.model_copy(update={"time_seconds": min(self.limits.time_seconds, seconds)})
 
     # -- one node ----------------------------------------------------------------------------
     def _write_node(self, action: Action) -> Node:

@@ -15,9 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from airlab.ensemble import Ensemble, build_ensemble, ensemble_script, score_matrix, to_matrix
+from airlab.engine import MIN_NODE_SECONDS
+from airlab.ensemble import (
+    ENSEMBLE_POOL,
+    Ensemble,
+    build_ensemble,
+    ensemble_script,
+    score_matrix,
+    to_matrix,
+)
 from airlab.execution.candidate import judge, make_job
-from airlab.execution.sandbox import make_sandbox
+from airlab.execution.executor import Executor
 from airlab.rundir import RunConfig, node_dir, view_dir
 from airlab.search.journal import Journal
 from airlab.search.selection import Selection, select_final
@@ -79,10 +87,35 @@ def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
     target.write_text(code)
 
 
-def refit_final(run_dir: Path, store: RunStore, limits: Limits, sandbox_kind: str, task: Task,
-                splits: HiddenSplits, choice: FinalChoice) -> float | None:
-    """Run each script of the final answer once more on train + search + val rows, blend as
-    chosen, and return the test score (None if every member failed)."""
+REFIT_ROWS_FACTOR = 1.3  # a refit trains on more rows than a fold run did
+EXPECTED_MEMBERS = 4  # scripts a final answer usually holds (the ensemble's distinct members)
+ENSEMBLE_SECONDS_PER_FILE = 0.01  # reading and scoring one kept submission while building the ensemble
+MAX_RESERVE_SHARE = 0.5  # of a time budget; the rest is the search's
+
+
+def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int) -> float:
+    """The wall time kept back from a time budget for the final stage: building the ensemble
+    and, with a refit, one more run of each of the best scripts on all usable rows, the runs
+    shared by the workers. At most half the budget, so the search keeps most of it."""
+    seconds = 0.5
+    ranked = journal.ranked()
+    if config.ensemble:
+        seconds += ENSEMBLE_SECONDS_PER_FILE * min(len(ranked), ENSEMBLE_POOL) * n_views
+    if config.refit:
+        runs = [float(n.exec_seconds) / n_views for n in ranked[:EXPECTED_MEMBERS] if n.exec_seconds]
+        if runs:
+            seconds += REFIT_ROWS_FACTOR * sum(runs) / max(1, min(workers, len(runs)))
+    return min(MAX_RESERVE_SHARE * (config.budget_time or 0.0), seconds)
+
+
+def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Executor, task: Task,
+                splits: HiddenSplits, choice: FinalChoice, time_left: float | None = None) -> float | None:
+    """Run each script of the final answer once more on train + search + val rows (the members at
+    once, as the workers allow), blend as chosen, and return the test score.
+
+    None if every member failed, or if the time budget (``time_left`` seconds) ran out before the
+    refit finished: a partial refit would be a different answer than the one chosen.
+    """
     members = choice.members
     if not members:
         return None
@@ -91,26 +124,37 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, sandbox_kind: st
     write_public_files(task, view, public)
     grader = Grader(task, view)
     test_ids = grader.role_ids("test")
-    sandbox = make_sandbox(sandbox_kind)
-    blend, total = None, 0.0
+    budgeted = time_left is not None
+    if time_left is not None:
+        rounds = -(-len(members) // max(1, executor.capacity))
+        seconds = max(MIN_NODE_SECONDS, time_left / rounds)
+        limits = limits.model_copy(update={"time_seconds": min(limits.time_seconds, seconds)})
+    jobs = []
     for node_id, weight in members:
         where = run_dir / "refit" if len(members) == 1 else run_dir / "refit" / f"node-{node_id}"
         where.mkdir(parents=True, exist_ok=True)
         job = make_job(choice.journal[node_id].code, public, where, limits)
+        jobs.append((node_id, weight, where, job, executor.submit(job)))
+    blend, total, out_of_time = None, 0.0, False
+    for node_id, weight, where, job, future in jobs:
         try:
-            outcome = judge(sandbox.run(job), job.workdir, where, grader, limits)
+            outcome = judge(future.result(), job.workdir, where, grader, limits)
+        except Exception as exc:  # a lost worker fails this member, never the run
+            store.add_event("refit", node_id, status="failed", error=f"the executor failed: {exc}")
+            continue
         finally:
             shutil.rmtree(job.workdir, ignore_errors=True)
         store.add_event("refit", node_id, status=outcome.status.value, error=outcome.error)
+        out_of_time |= budgeted and outcome.run.limit_hit == "time"
         if outcome.grade is None or not outcome.grade.valid:
             continue
         checked = grader.check(grader.read(where / SUBMISSION_FILE))
         matrix = weight * to_matrix(checked, test_ids, grader.metric.prediction, task.classes)
         blend = matrix if blend is None else blend + matrix
         total += weight
-    close = getattr(sandbox, "close", None)  # a warm sandbox stops its workers
-    if close is not None:
-        close()
+    if out_of_time:
+        store.add_event("refit_abandoned", error="the time budget ran out during the refit; the answer stays unrefitted")
+        return None
     if blend is None:
         return None
     return score_matrix(grader.metric, grader.truth(test_ids), np.asarray(blend / total), grader.context)

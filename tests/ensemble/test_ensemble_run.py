@@ -12,6 +12,7 @@ import pytest
 from airlab import api
 from airlab.ensemble import build_ensemble, ensemble_script
 from airlab.execution.candidate import judge, make_job
+from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.final import FinalChoice, refit_final, submission_paths
 from airlab.rundir import RunConfig
@@ -111,10 +112,34 @@ def test_refit_of_an_ensemble_runs_every_member(kfold_run: tuple[Path, dict]) ->
     choice = FinalChoice(journal=journal, selection=select_final(journal, store.hidden_scores()), ensemble=ens,
                          use_ensemble=True)
     splits, _ = views_for(task, "3")
-    score = refit_final(run_dir, store, task.spec.limits, "auto", task, splits, choice)
+    executor = LocalExecutor(workers=2, sandbox=make_sandbox("auto"))
+    try:
+        score = refit_final(run_dir, store, task.spec.limits, executor, task, splits, choice)
+    finally:
+        executor.shutdown()
     assert score is not None and 30 < score < 100  # rmse on diabetes
     for node in ens.members:
         assert (run_dir / "refit" / f"node-{node}" / "submission.csv").is_file()
+
+
+def test_a_refit_that_outlasts_the_time_budget_is_abandoned(kfold_run: tuple[Path, dict]) -> None:
+    """A partial refit would be another answer than the chosen one: out of time, there is none."""
+    run_dir, _ = kfold_run
+    task = load_task("diabetes")
+    store = RunStore(run_dir / JOURNAL_FILE)
+    journal = Journal(task.spec.metric_info, store.nodes())
+    choice = FinalChoice(journal=journal, selection=select_final(journal, store.hidden_scores()), ensemble=None,
+                         use_ensemble=False)
+    [(chosen, _)] = choice.members
+    journal.put(journal[chosen].model_copy(update={"code": "import time\ntime.sleep(30)\n"}))
+    splits, _ = views_for(task, "3")
+    executor = LocalExecutor(workers=1, sandbox=make_sandbox("auto"))
+    try:
+        assert refit_final(run_dir, store, task.spec.limits, executor, task, splits, choice, time_left=1.5) is None
+    finally:
+        executor.shutdown()
+    kinds = [e["kind"] for e in store.events()]
+    assert "refit_abandoned" in kinds
 
 
 def test_no_ensemble_flag(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def run_command(
     coder: str = typer.Option("offline", "--coder", help="offline, or an LLM such as openai:MODEL."),
     coder_option: list[str] = typer.Option([], "--coder-option", help="Coder option KEY=VALUE (repeatable), e.g. max_tokens=2048."),
     budget_nodes: int = typer.Option(None, "--budget-nodes", help="Stop after this many nodes (default 20 when no time budget)."),
-    budget_time: float = typer.Option(None, "--budget-time", help="Stop proposing after this many seconds."),
+    budget_time: float = typer.Option(None, "--budget-time", help="Wall-clock budget in seconds for the whole run: the search stops in time for the ensemble and the refit to finish inside it."),
     seed: int = typer.Option(0, "--seed"),
     split_seed: int = typer.Option(None, "--split-seed", help="Seed of the hidden splits (default: the task's)."),
     workers: int = typer.Option(1, "--workers", help="Candidates run at once."),

@@ -107,8 +107,11 @@ def load_predictions(node_id: int, submissions: Sequence[Path], view_graders: Se
     )
 
 
+ENSEMBLE_POOL = 20  # the best nodes by search score that the ensemble may draw on
+
+
 def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], view_graders: Sequence[Grader],
-                   base: Grader, pool: int = 20, rounds: int = 25) -> Ensemble | None:
+                   base: Grader, pool: int = ENSEMBLE_POOL, rounds: int = 25) -> Ensemble | None:
     """Greedy selection over the ``pool`` best nodes by search score and the best of each other
     family; None when the best bag is a single node."""
     metric = base.metric

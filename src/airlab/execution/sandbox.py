@@ -218,14 +218,33 @@ def _escaped(token: str) -> list[psutil.Process]:
     return found
 
 
-def _kill_all(root: psutil.Process, token: str) -> None:
-    victims = _tree(root, token) + _escaped(token)
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def kill_and_wait(victims: list[psutil.Process], timeout: float) -> None:
+    """SIGKILL the processes and wait until each is gone. A zombie counts as gone: it holds
+    nothing, and one whose parent died first waits for the machine's init to reap it, which can
+    take seconds (psutil.wait_procs would wait for that)."""
     for proc in victims:
         with contextlib.suppress(psutil.Error):
             proc.kill()
+    deadline = time.monotonic() + timeout
+    alive = victims
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _running(p)]
+        if alive:
+            time.sleep(0.005)
+
+
+def _kill_all(root: psutil.Process, token: str) -> None:
+    victims = _tree(root, token) + _escaped(token)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(root.pid, signal.SIGKILL)
-    psutil.wait_procs(victims, timeout=2)
+    kill_and_wait(victims, timeout=2)
 
 
 class _BaseSandbox:

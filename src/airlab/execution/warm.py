@@ -74,6 +74,7 @@ from airlab.execution.sandbox import (
     _tail,
     bubblewrap_works,
     clean_env,
+    kill_and_wait,
     summarise,
 )
 from airlab.tasks.spec import Limits
@@ -404,11 +405,7 @@ class _Zygote:
         if self.proc is not None:
             with contextlib.suppress(psutil.Error):
                 outer = psutil.Process(self.proc.pid)
-                victims = [outer, *outer.children(recursive=True)]
-                for proc in victims:
-                    with contextlib.suppress(psutil.Error):
-                        proc.kill()
-                psutil.wait_procs(victims, timeout=3)
+                kill_and_wait([outer, *outer.children(recursive=True)], timeout=3)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=3)
             self.proc = None
@@ -441,11 +438,7 @@ class _Zygote:
             return []
 
     def kill_job(self) -> None:
-        victims = self.job_processes()
-        for proc in victims:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-        psutil.wait_procs(victims, timeout=2)
+        kill_and_wait(self.job_processes(), timeout=2)
 
     # -- one job ----------------------------------------------------------------------------
     def prepare(self, job: SandboxJob) -> None:

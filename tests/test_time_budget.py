@@ -1,0 +1,53 @@
+"""A time budget covers the whole run: the search stops early enough for the final stage (the
+ensemble and the refit) to finish inside it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from airlab import api
+from airlab.final import final_stage_seconds
+from airlab.rundir import RunConfig
+from airlab.search.journal import Journal
+from airlab.search.node import Node, NodeStatus, Operator
+from airlab.tasks import load_task
+
+
+def _node(node_id: int, score: float, seconds: float) -> Node:
+    return Node(id=node_id, parents=[], operator=Operator.DRAFT, coder="offline", status=NodeStatus.OK,
+                search_score=score, exec_seconds=seconds, created_at=0.0)
+
+
+def test_the_reserve_covers_the_ensemble_and_the_refit_of_the_best_scripts() -> None:
+    metric = load_task("iris").spec.metric_info  # accuracy: higher is better
+    journal = Journal(metric, [_node(0, 0.9, 10.0), _node(1, 0.95, 20.0), _node(2, 0.5, 1000.0),
+                               _node(3, 0.8, 10.0), _node(4, 0.85, 10.0)])
+
+    def reserve(workers: int = 1, **config: object) -> float:
+        settings = {"task": "iris", "budget_time": 100.0, **config}
+        return final_stage_seconds(journal, RunConfig.model_validate(settings), 5, workers)
+
+    ensemble = 0.5 + 0.01 * 5 * 5  # five kept submissions per node, five nodes
+    # the four best per-run times (5 folds each): 4 + 2 + 2 + 2 s, times 1.3 for the larger train
+    assert abs(reserve() - (ensemble + 1.3 * 10.0)) < 1e-9
+    assert abs(reserve(workers=2) - (ensemble + 1.3 * 5.0)) < 1e-9
+    assert abs(reserve(refit=False) - ensemble) < 1e-9
+    assert reserve(refit=False, ensemble=False) == 0.5
+    assert reserve(budget_time=6.0) == 3.0  # the search keeps at least half the budget
+    empty = RunConfig(task="iris", budget_time=100.0)
+    assert final_stage_seconds(Journal(metric, []), empty, 5, 1) == 0.5
+
+
+def test_a_timed_run_with_refit_ends_inside_its_budget(tmp_path: Path) -> None:
+    budget = 12.0
+    start = time.monotonic()
+    result = api.run(RunConfig(task="iris", budget_nodes=None, budget_time=budget, eval_folds="auto", refit=True),
+                     run_dir=tmp_path / "run")
+    took = time.monotonic() - start
+    assert result.n_nodes >= 3 and result.refit_test_score is not None
+    assert result.wall_seconds <= budget + 1.0, result.wall_seconds  # the refit is inside the budget
+    assert took <= budget + 6.0  # plus loading the task and writing the reports
+    saved = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert saved["wall_seconds"] == result.wall_seconds
