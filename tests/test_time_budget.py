@@ -20,20 +20,22 @@ def _node(node_id: int, score: float, seconds: float) -> Node:
                 search_score=score, exec_seconds=seconds, created_at=0.0)
 
 
-def test_the_reserve_covers_the_ensemble_and_the_refit_of_the_best_scripts() -> None:
+def test_the_reserve_covers_the_ensemble_and_the_refit_of_its_slowest_candidates() -> None:
     metric = load_task("iris").spec.metric_info  # accuracy: higher is better
     journal = Journal(metric, [_node(0, 0.9, 10.0), _node(1, 0.95, 20.0), _node(2, 0.5, 1000.0),
-                               _node(3, 0.8, 10.0), _node(4, 0.85, 10.0)])
+                               _node(3, 0.8, 10.0), _node(4, 0.85, 5.0), _node(5, 0.7, 5.0)])
 
     def reserve(workers: int = 1, **config: object) -> float:
-        settings = {"task": "iris", "budget_time": 100.0, **config}
+        settings = {"task": "iris", "budget_time": 1000.0, **config}
         return final_stage_seconds(journal, RunConfig.model_validate(settings), 5, workers)
 
-    ensemble = 0.5 + 0.01 * 5 * 5  # five kept submissions per node, five nodes
-    # the four best per-run times (5 folds each): 4 + 2 + 2 + 2 s, times 1.3 for the larger train
-    assert abs(reserve() - (ensemble + 1.3 * 10.0)) < 1e-9
-    assert abs(reserve(workers=2) - (ensemble + 1.3 * 5.0)) < 1e-9
+    ensemble = 0.5 + 0.015 * 6 * 5  # five kept submissions for each node of the pool
+    # the four slowest per-run times (5 folds each) of the pool: 200 + 4 + 2 + 2 s, times 1.3
+    assert abs(reserve() - (ensemble + 1.3 * 208.0)) < 1e-9
+    assert abs(reserve(workers=2) - (ensemble + 1.3 * 104.0)) < 1e-9
     assert abs(reserve(refit=False) - ensemble) < 1e-9
+    # without an ensemble the answer is one of the top-k by search score: the slowest of them
+    assert abs(reserve(ensemble=False, select_top_k=3) - (0.5 + 1.3 * 4.0)) < 1e-9
     assert reserve(refit=False, ensemble=False) == 0.5
     assert reserve(budget_time=6.0) == 3.0  # the search keeps at least half the budget
     empty = RunConfig(task="iris", budget_time=100.0)

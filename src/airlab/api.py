@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,7 @@ def resume(run_dir: Path, on_node: NodeCallback | None = None, **overrides: Any)
 
 def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_node: NodeCallback | None,
              elapsed_before: float = 0.0) -> RunResult:
+    started = time.monotonic()  # a time budget counts the set-up too
     splits, fold_splits = views_for(task, config.eval_folds, config.split_seed)
     write_public_files(task, splits, run_dir / "public")
     views = []
@@ -126,7 +128,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
         coder=make_coder(config.coder, {**coder_options(config), "public_dir": str(run_dir / "public")}),
         executor=executor,
-        limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before,
+        limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before, started=started,
         reserve=lambda journal: final_stage_seconds(journal, config, n_views, executor.capacity),
     )
     refit_score = None

@@ -71,6 +71,7 @@ class Engine:
     on_node: NodeCallback | None = None
     elapsed_before: float = 0.0
     reserve: Reserve | None = None  # seconds kept back from a time budget for the final stage
+    started: float = field(default_factory=time.monotonic)  # the run's clock (set-up included)
     journal: Journal = field(init=False)
     stop_reason: str | None = field(default=None, init=False)
 
@@ -78,7 +79,7 @@ class Engine:
         self.journal = Journal(self.task.spec.metric_info, self.store.nodes())
         for node in self.journal.finished:
             self.policy.observe(node, self.journal)
-        self._start = time.monotonic()
+        self._start = self.started
         self._cost = sum(n.cost_usd for n in self.journal)
 
     # -- budget ------------------------------------------------------------------------------

@@ -9,17 +9,18 @@ the ensemble, whose averaging lowers variance); test is only reported.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
+from concurrent.futures import wait
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from airlab.engine import MIN_NODE_SECONDS
 from airlab.ensemble import (
-    ENSEMBLE_POOL,
     Ensemble,
     build_ensemble,
+    ensemble_pool,
     ensemble_script,
     score_matrix,
     to_matrix,
@@ -89,20 +90,26 @@ def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
 
 REFIT_ROWS_FACTOR = 1.3  # a refit trains on more rows than a fold run did
 EXPECTED_MEMBERS = 4  # scripts a final answer usually holds (the ensemble's distinct members)
-ENSEMBLE_SECONDS_PER_FILE = 0.01  # reading and scoring one kept submission while building the ensemble
+ENSEMBLE_SECONDS_PER_FILE = 0.015  # reading and scoring one kept submission while building the ensemble
 MAX_RESERVE_SHARE = 0.5  # of a time budget; the rest is the search's
+MIN_REFIT_SECONDS = 0.1  # less than this is no refit
+OUT_OF_TIME = "the time budget ran out before the refit finished; the answer stays unrefitted"
 
 
 def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int) -> float:
     """The wall time kept back from a time budget for the final stage: building the ensemble
-    and, with a refit, one more run of each of the best scripts on all usable rows, the runs
-    shared by the workers. At most half the budget, so the search keeps most of it."""
+    and, with a refit, one more run of each script of the final answer on all usable rows, the
+    runs shared by the workers. The answer is not known yet, so this counts the slowest scripts
+    it may be drawn from. At most half the budget, so the search keeps most of it."""
     seconds = 0.5
-    ranked = journal.ranked()
     if config.ensemble:
-        seconds += ENSEMBLE_SECONDS_PER_FILE * min(len(ranked), ENSEMBLE_POOL) * n_views
+        candidates = ensemble_pool(journal)
+        seconds += ENSEMBLE_SECONDS_PER_FILE * len(candidates) * n_views
+    else:
+        candidates = journal.ranked()[:config.select_top_k]
     if config.refit:
-        runs = [float(n.exec_seconds) / n_views for n in ranked[:EXPECTED_MEMBERS] if n.exec_seconds]
+        runs = sorted((float(n.exec_seconds) / n_views for n in candidates if n.exec_seconds), reverse=True)
+        runs = runs[:EXPECTED_MEMBERS if config.ensemble else 1]
         if runs:
             seconds += REFIT_ROWS_FACTOR * sum(runs) / max(1, min(workers, len(runs)))
     return min(MAX_RESERVE_SHARE * (config.budget_time or 0.0), seconds)
@@ -124,17 +131,25 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
     write_public_files(task, view, public)
     grader = Grader(task, view)
     test_ids = grader.role_ids("test")
-    budgeted = time_left is not None
     if time_left is not None:
-        rounds = -(-len(members) // max(1, executor.capacity))
-        seconds = max(MIN_NODE_SECONDS, time_left / rounds)
-        limits = limits.model_copy(update={"time_seconds": min(limits.time_seconds, seconds)})
+        if time_left < MIN_REFIT_SECONDS:
+            store.add_event("refit_abandoned", error=OUT_OF_TIME)
+            return None
+        limits = limits.model_copy(update={"time_seconds": min(limits.time_seconds, time_left)})
+    deadline = None if time_left is None else time.monotonic() + time_left
     jobs = []
     for node_id, weight in members:
         where = run_dir / "refit" if len(members) == 1 else run_dir / "refit" / f"node-{node_id}"
         where.mkdir(parents=True, exist_ok=True)
         job = make_job(choice.journal[node_id].code, public, where, limits)
         jobs.append((node_id, weight, where, job, executor.submit(job)))
+    if deadline is not None:  # members queued behind each other share the time that is left
+        _, late = wait([future for *_, future in jobs], timeout=max(0.0, deadline - time.monotonic()))
+        if late:  # the caller's executor shutdown stops what still runs
+            for future in late:
+                future.cancel()
+            store.add_event("refit_abandoned", error=OUT_OF_TIME)
+            return None
     blend, total, out_of_time = None, 0.0, False
     for node_id, weight, where, job, future in jobs:
         try:
@@ -145,7 +160,7 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
         finally:
             shutil.rmtree(job.workdir, ignore_errors=True)
         store.add_event("refit", node_id, status=outcome.status.value, error=outcome.error)
-        out_of_time |= budgeted and outcome.run.limit_hit == "time"
+        out_of_time |= time_left is not None and outcome.run.limit_hit == "time"
         if outcome.grade is None or not outcome.grade.valid:
             continue
         checked = grader.check(grader.read(where / SUBMISSION_FILE))
@@ -153,7 +168,7 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
         blend = matrix if blend is None else blend + matrix
         total += weight
     if out_of_time:
-        store.add_event("refit_abandoned", error="the time budget ran out during the refit; the answer stays unrefitted")
+        store.add_event("refit_abandoned", error=OUT_OF_TIME)
         return None
     if blend is None:
         return None

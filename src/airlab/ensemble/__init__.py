@@ -5,8 +5,9 @@ from airlab.ensemble.selection import (
     ENSEMBLE_POOL,
     Ensemble,
     build_ensemble,
+    ensemble_pool,
     score_matrix,
     to_matrix,
 )
 
-__all__ = ["ENSEMBLE_POOL", "Ensemble", "build_ensemble", "ensemble_script", "score_matrix", "to_matrix"]
+__all__ = ["ENSEMBLE_POOL", "Ensemble", "build_ensemble", "ensemble_pool", "ensemble_script", "score_matrix", "to_matrix"]

@@ -118,7 +118,7 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
     fold_truths = [g.truth(g.role_ids("search")) for g in view_graders]
     bounds = np.cumsum([0] + [len(t) for t in fold_truths])
     candidates = []
-    for node in _pool(journal, pool):
+    for node in ensemble_pool(journal, pool):
         loaded = load_predictions(node.id, submissions(node.id), view_graders, base)
         if loaded is not None:
             candidates.append(loaded)
@@ -154,7 +154,7 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
     )
 
 
-def _pool(journal: Journal, size: int) -> list[Node]:
+def ensemble_pool(journal: Journal, size: int = ENSEMBLE_POOL) -> list[Node]:
     """The ``size`` best nodes by search score, plus the best node of every other model family:
     an ensemble gains most from members that err differently."""
     ranked = journal.ranked()
