@@ -172,9 +172,8 @@ def main() -> None:
     warm_median = medians["airlab warm (bubblewrap, with grading)"]
     lines = [
         SECTION, "",
-        f"Machine: {machine()}; shared with other engineers' test runs (load average "
-        f"{min(loads):.1f}–{max(loads):.1f} during the measurement), so absolute numbers are noisy; "
-        "the paths are interleaved in every repeat, so the ratios compare like with like. "
+        f"Machine: {machine()}; load average {min(loads):.1f}–{max(loads):.1f} during the measurement. "
+        "The paths are interleaved in every repeat, so the ratios compare like with like. "
         f"Command: `.venv/bin/python benchmarks/warm_workers.py --repeats {args.repeats}`.",
         "Candidate: pandas + scikit-learn logistic regression on breast-cancer, writes "
         "submission.csv (the one of `benchmarks/node_overhead.py`). airlab turnaround = fresh "

@@ -138,8 +138,8 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         choice = choose_final(run_dir, store, config, task, Grader(task, splits), [v.grader for v in views])
         if config.refit and status != "interrupted":
             try:
-                refit_score = refit_final(run_dir, store, effective_limits(task, config), executor, task, splits,
-                                          choice, time_left=engine.time_left())
+                refit_score = refit_final(run_dir, store, engine.limits, executor, task, splits, choice,
+                                          time_left=engine.time_left())
             except KeyboardInterrupt:
                 status = "interrupted"
                 store.add_event("interrupted")
