@@ -277,7 +277,8 @@ def main() -> None:
             rec = json.loads(line)
             if rec["budget"] == args.budget:
                 done[(rec["task"], rec["seed"], rec["system"])] = rec["values"]
-    cells = [(system, t, s, args.budget) for t in tasks for s in seeds for system in ("airlab", "flaml", "random")
+    # seed by seed, so a grid stopped part-way still has every task at the seeds it finished
+    cells = [(system, t, s, args.budget) for s in seeds for t in tasks for system in ("airlab", "flaml", "random")
              if (t, s, system) not in done and not args.no_run]
     with Progress() as progress, ThreadPoolExecutor(max_workers=args.jobs) as pool:
         bar = progress.add_task("airlab vs FLAML vs random search", total=len(cells))

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from airlab import api
-from airlab.final import final_stage_seconds
+from airlab.final import FinalStageReserve, RefitBudget, final_stage_seconds
 from airlab.rundir import RunConfig
 from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus, Operator
@@ -30,16 +30,50 @@ def test_the_reserve_covers_the_ensemble_and_the_refit_of_its_slowest_candidates
         return final_stage_seconds(journal, RunConfig.model_validate(settings), 5, workers)
 
     ensemble = 0.5 + 0.015 * 6 * 5  # five kept submissions for each node of the pool
-    # the four slowest per-run times (5 folds each) of the pool: 200 + 4 + 2 + 2 s, times 1.3
-    assert abs(reserve() - (ensemble + 1.3 * 208.0)) < 1e-9
-    assert abs(reserve(workers=2) - (ensemble + 1.3 * 104.0)) < 1e-9
+    # the four slowest per-run times (5 folds each) of the pool: 200 + 4 + 2 + 2 s, times 1.15
+    assert abs(reserve() - (ensemble + 1.15 * 208.0)) < 1e-9
+    assert abs(reserve(workers=2) - (ensemble + 1.15 * 104.0)) < 1e-9
     assert abs(reserve(refit=False) - ensemble) < 1e-9
     # without an ensemble the answer is one of the top-k by search score: the slowest of them
-    assert abs(reserve(ensemble=False, select_top_k=3) - (0.5 + 1.3 * 4.0)) < 1e-9
+    assert abs(reserve(ensemble=False, select_top_k=3) - (0.5 + 1.15 * 4.0)) < 1e-9
     assert reserve(refit=False, ensemble=False) == 0.5
     assert reserve(budget_time=6.0) == 3.0  # the search keeps at least half the budget
     empty = RunConfig(task="iris", budget_time=100.0)
     assert final_stage_seconds(Journal(metric, []), empty, 5, 1) == 0.5
+
+
+def test_a_refit_on_more_rows_is_expected_to_take_longer() -> None:
+    metric = load_task("iris").spec.metric_info
+    journal = Journal(metric, [_node(0, 0.9, 10.0)])
+    config = RunConfig(task="iris", budget_time=1000.0, ensemble=False)
+    assert abs(final_stage_seconds(journal, config, 5, 1, refit_growth=1.6) - (0.5 + 1.15 * 1.6 * 2.0)) < 1e-9
+
+
+def test_near_the_end_the_reserve_is_the_refit_of_the_answers_possible_now() -> None:
+    metric = load_task("iris").spec.metric_info
+    journal = Journal(metric, [_node(0, 0.9, 10.0), _node(1, 0.95, 20.0), _node(2, 0.5, 100.0),
+                               _node(3, 0.8, 10.0), _node(4, 0.85, 5.0)])
+    asked: list[int] = []
+
+    def answers(seen: Journal, budget: RefitBudget) -> list[list[int]]:
+        asked.append(len(seen.finished))
+        assert budget.seconds < 19.0  # the time left, less building the ensemble
+        return [[1], [0], [1, 4], [2]]  # a node of the top-k, or an ensemble of two
+
+    config = RunConfig(task="iris", budget_time=40.0)
+    reserve = FinalStageReserve(config, n_views=5, workers=1, refit_growth=1.0, answers=answers)
+    bound = final_stage_seconds(journal, config, 5, 1)
+    assert bound == 20.0  # half the budget: node 2 alone would need 23 s
+    assert reserve(journal, left=2 * bound) == bound and not asked  # far from the end: the bound
+    near = reserve(journal, left=bound - 1.0)
+    # the slowest possible answer that fits is the ensemble: (4 + 1) s per run, times 1.15, plus
+    # building it; node 2 alone (20 s per run) would not fit in what is left, so it is not waited for
+    assert 0.5 + 1.15 * 5.0 <= near < 0.5 + 1.15 * 5.0 + 0.5 and near < bound
+    assert reserve(journal, left=1.0) == near and asked == [5]  # no node finished: not worked out again
+    journal.put(_node(5, 0.7, 5.0))
+    time.sleep(0.05)  # working the answers out again waits three times as long as it took
+    reserve(journal, left=1.0)
+    assert asked == [5, 6]
 
 
 def test_a_timed_run_with_refit_ends_inside_its_budget(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
 from airlab.final import (
     FinalChoice,
+    FinalStageReserve,
     choose_final,
-    final_stage_seconds,
+    possible_answers,
     refit_final,
     write_best_solution,
 )
@@ -25,7 +27,7 @@ from airlab.search.diversity import draft_families, shannon_entropy
 from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
 from airlab.store.run_store import JOURNAL_FILE, RunStore
-from airlab.tasks.folds import views_for
+from airlab.tasks.folds import refit_growth, views_for
 from airlab.tasks.grader import Grader
 from airlab.tasks.loader import Task, load_task
 from airlab.tasks.preview import make_preview
@@ -122,20 +124,27 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     store.set_meta(eval_folds=len(views))
     executor = make_executor(config)
     n_views = len(views)
+    growth = refit_growth(splits, fold_splits)
+    base = Grader(task, splits)
+    reserve = FinalStageReserve(config, n_views, executor.capacity, growth,
+                                       answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]))
     engine = Engine(
-        run_dir=run_dir, config=config, task=task, grader=Grader(task, splits), views=views,
+        run_dir=run_dir, config=config, task=task, grader=base, views=views,
         preview=make_preview(task, splits),
         description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
         coder=make_coder(config.coder, {**coder_options(config), "public_dir": str(run_dir / "public")}),
         executor=executor,
         limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before, started=started,
-        reserve=lambda journal: final_stage_seconds(journal, config, n_views, executor.capacity),
+        reserve=reserve,
     )
     refit_score = None
     try:
         status = engine.run()
         # the final stage runs inside the time budget, on the same workers
-        choice = choose_final(run_dir, store, config, task, Grader(task, splits), [v.grader for v in views])
+        left = engine.time_left()
+        # under a time budget, an ensemble whose refit would overrun is no answer
+        budget = None if left is None or not config.refit else reserve.budget(engine.journal, left)
+        choice = choose_final(run_dir, store, config, task, base, [v.grader for v in views], budget)
         if config.refit and status != "interrupted":
             try:
                 refit_score = refit_final(run_dir, store, engine.limits, executor, task, splits, choice,

@@ -31,7 +31,7 @@ from airlab.tasks.preview import DataPreview
 from airlab.tasks.spec import Limits
 
 NodeCallback = Callable[[Node, Journal], None]
-Reserve = Callable[[Journal], float]
+Reserve = Callable[[Journal, float], float]  # (journal, seconds left) -> seconds kept back
 
 MIN_NODE_SECONDS = 1.0  # the shortest time limit a node is given near the end of a time budget
 
@@ -98,15 +98,14 @@ class Engine:
         left = self.time_left()
         if left is None:
             return None
-        return left - (self.reserve(self.journal) if self.reserve else 0.0)
+        return left - (self.reserve(self.journal, left) if self.reserve else 0.0)
 
     def _node_wall_seconds(self) -> float:
-        """Typical wall time of one node lately (its K fold runs share the workers)."""
-        recent = [n.exec_seconds for n in self.journal.finished[-10:] if n.is_ok and n.exec_seconds is not None]
-        if not recent:
-            return 0.0
-        share = max(1, min(self.executor.capacity, len(self.views)))
-        return float(sorted(recent)[len(recent) // 2]) / share
+        """The wall time to expect of the next node, from writing its script to grading its K runs:
+        half as much again as the median of the last few, as nodes vary."""
+        recent = sorted(n.finished_at - n.created_at for n in self.journal.finished[-5:]
+                        if n.is_ok and n.finished_at is not None)
+        return 1.5 * recent[len(recent) // 2] if recent else 0.0
 
     def _budget_left(self) -> bool:
         if self.stop_reason == "budget_cost":

@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import Executor
 from airlab.rundir import RunConfig, node_dir, view_dir
 from airlab.search.journal import Journal
+from airlab.search.node import Node
 from airlab.search.selection import Selection, select_final
 from airlab.store.run_store import RunStore
 from airlab.tasks.folds import refit_view
@@ -62,17 +63,43 @@ def submission_paths(run_dir: Path, n_views: int) -> Callable[[int], list[Path]]
 
 
 def choose_final(run_dir: Path, store: RunStore, config: RunConfig, task: Task, base: Grader,
-                 view_graders: list[Grader]) -> FinalChoice:
+                 view_graders: list[Grader], refit_budget: RefitBudget | None = None) -> FinalChoice:
+    """The selected node or the ensemble, whichever val prefers. Under a ``refit_budget`` the
+    ensemble only takes members whose refits fit in the time left."""
     journal = Journal(task.spec.metric_info, store.nodes())
     selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
     ensemble = None
     if config.ensemble and selection.selected_node is not None:
-        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base)
+        cost, limit = (None, None) if refit_budget is None else (refit_budget.costs(journal), refit_budget.pooled)
+        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base,
+                                  costs=cost, max_cost=limit)
     use = False
     if ensemble is not None and ensemble.val_score is not None:
         metric = task.spec.metric_info
         use = selection.val_score is None or not metric.better(selection.val_score, ensemble.val_score)
     return FinalChoice(journal=journal, selection=selection, ensemble=ensemble, use_ensemble=use)
+
+
+@dataclass(frozen=True)
+class RefitBudget:
+    """The wall time a refit has left, on ``workers`` workers."""
+
+    seconds: float
+    workers: int
+    n_views: int
+    refit_growth: float
+
+    @property
+    def pooled(self) -> float:
+        """Seconds of work the workers can do together."""
+        return self.seconds * self.workers
+
+    def costs(self, journal: Journal) -> Callable[[int], float]:
+        """A node's refit time; infinite if it alone cannot finish in time."""
+        def cost(node_id: int) -> float:
+            seconds = refit_seconds(journal[node_id], self.n_views, self.refit_growth)
+            return seconds if seconds <= self.seconds else float("inf")
+        return cost
 
 
 def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
@@ -88,31 +115,104 @@ def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
     target.write_text(code)
 
 
-REFIT_ROWS_FACTOR = 1.3  # a refit trains on more rows than a fold run did
+# a script's time grows a little faster than its rows (tree building is n log n, plus predicting)
+REFIT_TIME_MARGIN = 1.15
 EXPECTED_MEMBERS = 4  # scripts a final answer usually holds (the ensemble's distinct members)
 ENSEMBLE_SECONDS_PER_FILE = 0.015  # reading and scoring one kept submission while building the ensemble
 MAX_RESERVE_SHARE = 0.5  # of a time budget; the rest is the search's
 MIN_REFIT_SECONDS = 0.1  # less than this is no refit
+NEAR_THE_END = 1.5  # times the bound of the final stage: from there on it is worked out from the answers
 OUT_OF_TIME = "the time budget ran out before the refit finished; the answer stays unrefitted"
 
 
-def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int) -> float:
+def refit_seconds(node: Node, n_views: int, refit_growth: float) -> float:
+    """Expected wall time of refitting one node: one of its search runs, on ``refit_growth`` times
+    the rows."""
+    return REFIT_TIME_MARGIN * max(1.0, refit_growth) * float(node.exec_seconds or 0.0) / n_views
+
+
+def ensemble_seconds(journal: Journal, n_views: int) -> float:
+    return 0.5 + ENSEMBLE_SECONDS_PER_FILE * len(ensemble_pool(journal)) * n_views
+
+
+def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int,
+                        refit_growth: float = 1.0) -> float:
     """The wall time kept back from a time budget for the final stage: building the ensemble
     and, with a refit, one more run of each script of the final answer on all usable rows, the
-    runs shared by the workers. The answer is not known yet, so this counts the slowest scripts
-    it may be drawn from. At most half the budget, so the search keeps most of it."""
+    runs shared by the workers. The answer is not known yet, so this bounds it by the slowest
+    scripts it may be drawn from. At most half the budget, so the search keeps most of it."""
     seconds = 0.5
     if config.ensemble:
         candidates = ensemble_pool(journal)
-        seconds += ENSEMBLE_SECONDS_PER_FILE * len(candidates) * n_views
+        seconds = ensemble_seconds(journal, n_views)
     else:
         candidates = journal.ranked()[:config.select_top_k]
     if config.refit:
-        runs = sorted((float(n.exec_seconds) / n_views for n in candidates if n.exec_seconds), reverse=True)
+        runs = sorted((refit_seconds(n, n_views, refit_growth) for n in candidates if n.exec_seconds), reverse=True)
         runs = runs[:EXPECTED_MEMBERS if config.ensemble else 1]
         if runs:
-            seconds += REFIT_ROWS_FACTOR * sum(runs) / max(1, min(workers, len(runs)))
+            seconds += sum(runs) / max(1, min(workers, len(runs)))
     return min(MAX_RESERVE_SHARE * (config.budget_time or 0.0), seconds)
+
+
+@dataclass
+class FinalStageReserve:
+    """The time a search keeps back for the final stage, as the engine asks for it.
+
+    Far from the end of the budget the bound of :func:`final_stage_seconds` is enough. Once the
+    time left comes near it, the answers the run could give now are worked out: each of the
+    top-k nodes by search score, and the ensemble of the members whose refits fit in the time left
+    (val, which decides between them, is not looked at). The reserve becomes the time to build
+    that ensemble and refit the slowest of those answers, so the search goes on while an answer
+    and its refit still fit, rather than stopping seconds early because some slow node might have
+    been chosen. Worked out again only when nodes finish.
+    """
+
+    config: RunConfig
+    n_views: int
+    workers: int
+    refit_growth: float
+    answers: Callable[[Journal, RefitBudget], list[list[int]]]  # the answers (their nodes) possible now
+    _seen: int = field(default=-1, init=False)  # finished nodes when the answers were last worked out
+    _at: float = field(default=0.0, init=False)  # when
+    _took: float = field(default=0.0, init=False)  # and how long it took
+    _closer: float = field(default=0.0, init=False)
+
+    def __call__(self, journal: Journal, left: float) -> float:
+        bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth)
+        if left > NEAR_THE_END * bound + 1.0 or not self.config.refit:
+            return bound
+        now = time.monotonic()
+        # building an ensemble costs time too: at most a quarter of the search's time goes to it
+        if len(journal.finished) != self._seen and now - self._at >= 3.0 * self._took:
+            self._seen, self._at = len(journal.finished), now
+            budget = self.budget(journal, left)
+            answers = self.answers(journal, budget)
+            self._took = time.monotonic() - now
+            cost = budget.costs(journal)
+            refits = [sum(cost(n) for n in nodes) / max(1, min(self.workers, len(nodes))) for nodes in answers]
+            # the final stage builds the ensemble once more
+            self._closer = 0.5 + 2.0 * self._took + max((r for r in refits if r != float("inf")), default=0.0)
+        return min(bound, self._closer)
+
+    def budget(self, journal: Journal, left: float) -> RefitBudget:
+        """What a refit would have if the search stopped now."""
+        return RefitBudget(seconds=left - ensemble_seconds(journal, self.n_views), workers=self.workers,
+                           n_views=self.n_views, refit_growth=self.refit_growth)
+
+
+def possible_answers(run_dir: Path, config: RunConfig, base: Grader, view_graders: list[Grader],
+                     journal: Journal, budget: RefitBudget) -> list[list[int]]:
+    """The answers the run could give if the search stopped now, as their nodes: each of the top-k
+    nodes by search score, and the ensemble within the refit ``budget`` (val chooses among them
+    only at the end)."""
+    answers = [[n.id] for n in journal.ranked()[:config.select_top_k]]
+    if config.ensemble and answers:
+        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base,
+                                  costs=budget.costs(journal), max_cost=budget.pooled)
+        if ensemble is not None:
+            answers.append(list(ensemble.members))
+    return answers
 
 
 def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Executor, task: Task,

@@ -14,7 +14,7 @@ from airlab.ensemble import build_ensemble, ensemble_script
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
-from airlab.final import FinalChoice, refit_final, submission_paths
+from airlab.final import FinalChoice, RefitBudget, refit_final, submission_paths
 from airlab.rundir import RunConfig
 from airlab.search.journal import Journal
 from airlab.search.selection import select_final
@@ -147,3 +147,20 @@ def test_no_ensemble_flag(tmp_path: Path) -> None:
     result = api.run(RunConfig(task="iris", budget_nodes=3, ensemble=False), run_dir=run_dir)
     assert result.ensemble is None and result.final == "node"
     assert result.test_score == result.node_test_score
+
+
+def test_a_refit_budget_keeps_slow_members_out_of_the_ensemble(kfold_run: tuple[Path, dict]) -> None:
+    run_dir, _ = kfold_run
+    task = load_task("diabetes")
+    store = RunStore(run_dir / JOURNAL_FILE)
+    journal = Journal(task.spec.metric_info, store.nodes())
+    base, views = _graders("diabetes", "3")
+    free = build_ensemble(journal, submission_paths(run_dir, 3), views, base)
+    assert free is not None and len(free.members) >= 2
+    slow = free.members[0]
+    budget = RefitBudget(seconds=5.0, workers=1, n_views=3, refit_growth=1.5)
+    journal.put(journal[slow].model_copy(update={"exec_seconds": 3 * 60.0}))  # a minute per fold run
+    cost = budget.costs(journal)
+    assert cost(slow) == float("inf")
+    held = build_ensemble(journal, submission_paths(run_dir, 3), views, base, costs=cost, max_cost=budget.pooled)
+    assert held is None or slow not in held.members

@@ -36,3 +36,16 @@ def test_label_votes_break_ties_towards_the_first_class() -> None:
     assert votes.tolist() == [[1, 0], [0, 1], [0, 1]]
     tied = np.full((3, 2), 0.5)
     assert score_matrix(metric, np.array(["a", "a", "b"], dtype=object), tied, context) == 2 / 3
+
+
+def test_members_whose_costs_exceed_the_limit_stay_out() -> None:
+    truth = np.array([0.0, 1.0, 2.0, 3.0])
+    over, under, far = (truth + 1.0)[:, None], (truth - 1.0)[:, None], (truth - 1.1)[:, None]
+    free = greedy_weights([over, under, far], _rmse(truth), higher_is_better=False, rounds=10)
+    assert free[0] > 0 and free[1] > 0
+    # `under` alone costs too much next to `over`: the nearest affordable partner takes its place
+    counts = greedy_weights([over, under, far], _rmse(truth), higher_is_better=False, rounds=10,
+                            costs=[1.0, 5.0, 1.0], max_cost=3.0)
+    assert counts[1] == 0 and counts[0] > 0 and counts[2] > 0
+    # nothing affordable: an empty bag
+    assert greedy_weights([over, under], _rmse(truth), False, 10, costs=[4.0, 4.0], max_cost=3.0) == [0, 0]

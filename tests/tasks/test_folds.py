@@ -11,7 +11,7 @@ import pytest
 
 from airlab.store.run_store import RunStore
 from airlab.tasks import load_task
-from airlab.tasks.folds import fold_views, refit_view, resolve_folds
+from airlab.tasks.folds import fold_views, refit_growth, refit_view, resolve_folds
 from airlab.tasks.splits import make_splits
 from tests.conftest import run_json
 
@@ -47,6 +47,16 @@ def test_refit_view_uses_all_usable_rows() -> None:
     view = refit_view(task, base)
     assert set(view.answers["role"]) == {"test"}
     assert len(view.train) == task.n_rows - len(view.predict)
+
+
+def test_refit_growth_is_the_refit_rows_over_a_search_run_rows() -> None:
+    task = load_task("wine")
+    base = make_splits(task, 0)
+    refit_rows = len(refit_view(task, base).train)
+    assert refit_growth(base, [base]) == refit_rows / len(base.train)
+    views = fold_views(task, base, 4)
+    assert refit_growth(base, views) == refit_rows / min(len(v.train) for v in views)
+    assert refit_growth(base, views) > 1.0
 
 
 def test_auto_folds() -> None:

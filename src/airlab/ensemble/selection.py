@@ -68,16 +68,22 @@ def score_matrix(metric: Metric, truth: npt.NDArray[np.object_] | Matrix, matrix
 
 
 def greedy_weights(preds: Sequence[Matrix], score: Callable[[Matrix], float], higher_is_better: bool,
-                   rounds: int = 25) -> list[int]:
+                   rounds: int = 25, costs: Sequence[float] | None = None, max_cost: float | None = None) -> list[int]:
     """How many times each candidate enters the bag (selection with replacement); the best bag
-    seen over ``rounds`` additions is kept. Ties go to the earlier candidate."""
+    seen over ``rounds`` additions is kept. Ties go to the earlier candidate. With ``costs``, a
+    candidate enters only if the distinct members' costs stay within ``max_cost``."""
     sign = 1.0 if higher_is_better else -1.0
     counts = [0] * len(preds)
     total = np.zeros_like(preds[0])
-    best_counts: list[int] = []
+    best_counts = [0] * len(preds)
     best_value = -np.inf
     for size in range(1, rounds + 1):
-        values = [sign * score((total + p) / size) for p in preds]
+        spent = 0.0 if costs is None else sum(c for c, n in zip(costs, counts, strict=True) if n)
+        values = [sign * score((total + p) / size)
+                  if costs is None or max_cost is None or counts[i] or spent + costs[i] <= max_cost else -np.inf
+                  for i, p in enumerate(preds)]
+        if not np.isfinite(max(values)):
+            break
         pick = int(np.argmax(values))
         counts[pick] += 1
         total = total + preds[pick]
@@ -111,9 +117,11 @@ ENSEMBLE_POOL = 20  # the best nodes by search score that the ensemble may draw 
 
 
 def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], view_graders: Sequence[Grader],
-                   base: Grader, pool: int = ENSEMBLE_POOL, rounds: int = 25) -> Ensemble | None:
+                   base: Grader, pool: int = ENSEMBLE_POOL, rounds: int = 25,
+                   costs: Callable[[int], float] | None = None, max_cost: float | None = None) -> Ensemble | None:
     """Greedy selection over the ``pool`` best nodes by search score and the best of each other
-    family; None when the best bag is a single node."""
+    family; None when the best bag is a single node. ``costs`` (per node) and ``max_cost`` bound
+    the members' total cost, e.g. the time to refit them."""
     metric = base.metric
     fold_truths = [g.truth(g.role_ids("search")) for g in view_graders]
     bounds = np.cumsum([0] + [len(t) for t in fold_truths])
@@ -133,7 +141,8 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
         except ValueError:
             return -np.inf if metric.higher_is_better else np.inf
 
-    counts = greedy_weights([c.search for c in candidates], search_score, metric.higher_is_better, rounds)
+    counts = greedy_weights([c.search for c in candidates], search_score, metric.higher_is_better, rounds,
+                            None if costs is None else [costs(c.node_id) for c in candidates], max_cost)
     chosen = [(c, n) for c, n in zip(candidates, counts, strict=True) if n > 0]
     if len(chosen) < 2:
         return None

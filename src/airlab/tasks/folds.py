@@ -118,6 +118,12 @@ def refit_view(task: Task, base: HiddenSplits) -> HiddenSplits:
     )
 
 
+def refit_growth(base: HiddenSplits, views: list[HiddenSplits]) -> float:
+    """How many times as many rows a refit trains on as the smallest search run did."""
+    usable = len(base.train) + int(base.answers["role"].isin(["search", "val"]).sum())
+    return usable / max(1, min(len(view.train) for view in views))
+
+
 def views_for(task: Task, eval_folds: str | int, split_seed: int | None = None) -> tuple[HiddenSplits, list[HiddenSplits]]:
     base = make_splits(task, split_seed)
     return base, fold_views(task, base, resolve_folds(eval_folds, task, base))

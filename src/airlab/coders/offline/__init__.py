@@ -71,7 +71,7 @@ class OfflineCoder:
     # -- draft -------------------------------------------------------------------------------
     def _draft(self, request: CodeRequest, problem: str, rng: random.Random) -> tuple[Recipe, str]:
         tried = {_first_family(p) for p in request.memory.sibling_plans}
-        order = draft_order(problem, random.Random(request.run_seed))
+        order = draft_order(problem, random.Random(request.run_seed), request.preview.n_train)
         fresh = [f for f in order if f not in tried]
         if fresh:
             name = fresh[0]

@@ -199,10 +199,24 @@ def family(problem: str, name: str) -> Family:
     raise KeyError(f"no family {name!r} for {problem}")
 
 
-def draft_order(problem: str, rng: random.Random) -> list[str]:
+# Above this many train rows, bagged trees cost several times a boosted model (on one core), and
+# kernel, neighbour and neural models (the families that subsample large data) more still: on
+# large data the drafts go from cheap to dear, each tier's order kept.
+LARGE_ROWS = 10_000
+
+
+def large_data_cost(fam: Family) -> int:
+    if fam.slow_rows is not None:
+        return 2
+    return 1 if fam.label == "trees" else 0
+
+
+def draft_order(problem: str, rng: random.Random, n_rows: int = 0) -> list[str]:
     order: list[str] = []
     for tier in TIERS[problem]:
         tier = list(tier)
         rng.shuffle(tier)
         order += tier
+    if n_rows > LARGE_ROWS:
+        order.sort(key=lambda name: large_data_cost(family(problem, name)))
     return order
