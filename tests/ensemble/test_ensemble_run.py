@@ -22,6 +22,7 @@ from airlab.store.run_store import JOURNAL_FILE, RunStore
 from airlab.tasks import load_task
 from airlab.tasks.folds import views_for
 from airlab.tasks.grader import Grader
+from airlab.tasks.loader import Task
 
 
 def _run(tmp: Path, task: str, folds: str, nodes: int) -> tuple[Path, dict]:
@@ -50,6 +51,12 @@ def _graders(task_id: str, folds: str, scramble: bool = False) -> tuple[Grader, 
             target = task.spec.target
             split.answers.loc[hidden, target] = rng.permutation(split.answers.loc[hidden, target].to_numpy())
     return Grader(task, base), [Grader(task, v) for v in views]
+
+
+def _stored(run_dir: Path) -> tuple[Task, RunStore, Journal]:
+    task = load_task("diabetes")
+    store = RunStore(run_dir / JOURNAL_FILE)
+    return task, store, Journal(task.spec.metric_info, store.nodes())
 
 
 def test_result_records_the_ensemble_and_its_scores(kfold_run: tuple[Path, dict]) -> None:
@@ -103,9 +110,7 @@ def test_the_written_script_reproduces_the_blend(single_view_run: tuple[Path, di
 
 def test_refit_of_an_ensemble_runs_every_member(kfold_run: tuple[Path, dict]) -> None:
     run_dir, _ = kfold_run
-    task = load_task("diabetes")
-    store = RunStore(run_dir / JOURNAL_FILE)
-    journal = Journal(task.spec.metric_info, store.nodes())
+    task, store, journal = _stored(run_dir)
     base, views = _graders("diabetes", "3")
     ens = build_ensemble(journal, submission_paths(run_dir, 3), views, base)
     assert ens is not None
@@ -125,9 +130,7 @@ def test_refit_of_an_ensemble_runs_every_member(kfold_run: tuple[Path, dict]) ->
 def test_a_refit_that_outlasts_the_time_budget_is_abandoned(kfold_run: tuple[Path, dict]) -> None:
     """A partial refit would be another answer than the chosen one: out of time, there is none."""
     run_dir, _ = kfold_run
-    task = load_task("diabetes")
-    store = RunStore(run_dir / JOURNAL_FILE)
-    journal = Journal(task.spec.metric_info, store.nodes())
+    task, store, journal = _stored(run_dir)
     choice = FinalChoice(journal=journal, selection=select_final(journal, store.hidden_scores()), ensemble=None,
                          use_ensemble=False)
     [(chosen, _)] = choice.members
@@ -151,9 +154,7 @@ def test_no_ensemble_flag(tmp_path: Path) -> None:
 
 def test_a_refit_budget_keeps_slow_members_out_of_the_ensemble(kfold_run: tuple[Path, dict]) -> None:
     run_dir, _ = kfold_run
-    task = load_task("diabetes")
-    store = RunStore(run_dir / JOURNAL_FILE)
-    journal = Journal(task.spec.metric_info, store.nodes())
+    _, _, journal = _stored(run_dir)
     base, views = _graders("diabetes", "3")
     free = build_ensemble(journal, submission_paths(run_dir, 3), views, base)
     assert free is not None and len(free.members) >= 2
