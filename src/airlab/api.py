@@ -127,7 +127,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     growth = refit_growth(splits, fold_splits)
     base = Grader(task, splits)
     reserve = FinalStageReserve(config, n_views, executor.capacity, growth,
-                                       answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]))
+                                answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]))
     engine = Engine(
         run_dir=run_dir, config=config, task=task, grader=base, views=views,
         preview=make_preview(task, splits),

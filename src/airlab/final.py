@@ -131,8 +131,15 @@ def refit_seconds(node: Node, n_views: int, refit_growth: float) -> float:
     return REFIT_TIME_MARGIN * max(1.0, refit_growth) * float(node.exec_seconds or 0.0) / n_views
 
 
-def ensemble_seconds(journal: Journal, n_views: int) -> float:
-    return 0.5 + ENSEMBLE_SECONDS_PER_FILE * len(ensemble_pool(journal)) * n_views
+def ensemble_seconds(pool: list[Node], n_views: int) -> float:
+    """Expected wall time of building the ensemble from ``pool``: reading and scoring their kept
+    submissions."""
+    return 0.5 + ENSEMBLE_SECONDS_PER_FILE * len(pool) * n_views
+
+
+def spread(runs: list[float], workers: int) -> float:
+    """Wall time of ``runs`` (seconds each) shared by the workers."""
+    return sum(runs) / max(1, min(workers, len(runs)))
 
 
 def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int,
@@ -144,14 +151,14 @@ def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, worke
     seconds = 0.5
     if config.ensemble:
         candidates = ensemble_pool(journal)
-        seconds = ensemble_seconds(journal, n_views)
+        seconds = ensemble_seconds(candidates, n_views)
     else:
         candidates = journal.ranked()[:config.select_top_k]
     if config.refit:
         runs = sorted((refit_seconds(n, n_views, refit_growth) for n in candidates if n.exec_seconds), reverse=True)
         runs = runs[:EXPECTED_MEMBERS if config.ensemble else 1]
         if runs:
-            seconds += sum(runs) / max(1, min(workers, len(runs)))
+            seconds += spread(runs, workers)
     return min(MAX_RESERVE_SHARE * (config.budget_time or 0.0), seconds)
 
 
@@ -176,7 +183,7 @@ class FinalStageReserve:
     _seen: int = field(default=-1, init=False)  # finished nodes when the answers were last worked out
     _at: float = field(default=0.0, init=False)  # when
     _took: float = field(default=0.0, init=False)  # and how long it took
-    _closer: float = field(default=0.0, init=False)
+    _from_answers: float = field(default=0.0, init=False)  # the reserve they gave
 
     def __call__(self, journal: Journal, left: float) -> float:
         bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth)
@@ -190,14 +197,14 @@ class FinalStageReserve:
             answers = self.answers(journal, budget)
             self._took = time.monotonic() - now
             cost = budget.costs(journal)
-            refits = [sum(cost(n) for n in nodes) / max(1, min(self.workers, len(nodes))) for nodes in answers]
+            refits = [spread([cost(n) for n in nodes], self.workers) for nodes in answers]
             # the final stage builds the ensemble once more
-            self._closer = 0.5 + 2.0 * self._took + max((r for r in refits if r != float("inf")), default=0.0)
-        return min(bound, self._closer)
+            self._from_answers = 0.5 + 2.0 * self._took + max((r for r in refits if r != float("inf")), default=0.0)
+        return min(bound, self._from_answers)
 
     def budget(self, journal: Journal, left: float) -> RefitBudget:
         """What a refit would have if the search stopped now."""
-        return RefitBudget(seconds=left - ensemble_seconds(journal, self.n_views), workers=self.workers,
+        return RefitBudget(seconds=left - ensemble_seconds(ensemble_pool(journal), self.n_views), workers=self.workers,
                            n_views=self.n_views, refit_growth=self.refit_growth)
 
 

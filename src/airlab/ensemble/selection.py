@@ -78,10 +78,12 @@ def greedy_weights(preds: Sequence[Matrix], score: Callable[[Matrix], float], hi
     best_counts = [0] * len(preds)
     best_value = -np.inf
     for size in range(1, rounds + 1):
-        spent = 0.0 if costs is None else sum(c for c, n in zip(costs, counts, strict=True) if n)
-        values = [sign * score((total + p) / size)
-                  if costs is None or max_cost is None or counts[i] or spent + costs[i] <= max_cost else -np.inf
-                  for i, p in enumerate(preds)]
+        if costs is None or max_cost is None:
+            allowed = [True] * len(preds)
+        else:  # a member already in the bag costs nothing more to add again
+            spent = sum(c for c, n in zip(costs, counts, strict=True) if n)
+            allowed = [n > 0 or spent + c <= max_cost for c, n in zip(costs, counts, strict=True)]
+        values = [sign * score((total + p) / size) if ok else -np.inf for p, ok in zip(preds, allowed, strict=True)]
         if not np.isfinite(max(values)):
             break
         pick = int(np.argmax(values))
