@@ -13,6 +13,7 @@ class Memory(BaseModel):
     sibling_families: list[str] = Field(default_factory=list)  # model families already drafted/tried
     ancestral_bugs: list[str] = Field(default_factory=list)  # errors along a debug chain, oldest first
     good_summaries: list[str] = Field(default_factory=list)  # best nodes so far, one line each
+    tried_ideas: list[str] = Field(default_factory=list)  # every node's idea key (``meta["idea"]``), if its coder keys ideas
 
 
 def build_memory(journal: Journal, operator: Operator, parents: list[int], max_good: int = 5) -> Memory:
@@ -35,4 +36,5 @@ def build_memory(journal: Journal, operator: Operator, parents: list[int], max_g
         sibling_families=[n.family for n in siblings if n.family],
         ancestral_bugs=bugs,
         good_summaries=good,
+        tried_ideas=[str(n.meta["idea"]) for n in journal if n.meta.get("idea")],
     )

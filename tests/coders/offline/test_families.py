@@ -29,3 +29,22 @@ def test_large_data_drafts_go_from_cheap_to_dear(problem: str, seed: int) -> Non
     small = draft_order(problem, random.Random(seed))
     cheap = [name for name in small if large_data_cost(family(problem, name)) == 0]
     assert [name for name in order if name in cheap] == cheap
+
+
+def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
+    from airlab.coders.offline import FEW_FEATURES_TREES, _size_params
+    from airlab.tasks.loader import load_task
+    from airlab.tasks.preview import DataPreview, make_preview
+    from airlab.tasks.splits import make_splits
+
+    def preview(task_id: str) -> DataPreview:
+        task = load_task(task_id)
+        return make_preview(task, make_splits(task, 0))
+
+    titanic, digits = preview("titanic"), preview("digits")  # 3 and 64 feature columns
+    for name, settings in FEW_FEATURES_TREES.items():
+        assert _size_params("classification", name, {}, titanic) == settings
+        assert _size_params("classification", name, {}, digits) == {}
+        # the search's own settings win over the draft's
+        assert _size_params("classification", name, {"min_samples_leaf": 1}, titanic)["min_samples_leaf"] == 1
+    assert _size_params("classification", "lightgbm", {}, titanic) == {}

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from airlab.coders.base import CodeRequest, CoderError, Proposal, register_coder
-from airlab.coders.offline.families import Knob, draft_order, family
+from airlab.coders.offline.families import CATALOGUE, Knob, draft_order, family
+from airlab.coders.offline.ideas import idea_key
 from airlab.coders.offline.recipe import ModelSpec, Recipe
 from airlab.coders.offline.render import describe_model, render
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.tasks.preview import DataPreview
+
+# attempts at an idea no node has tried before settling for a repeat
+NOVELTY_TRIES = 40
 
 # a safer family to switch to when one keeps failing
 FALLBACK = {
@@ -65,25 +70,35 @@ class OfflineCoder:
         code = render(recipe, plan, request.preview, threads=request.limits.cpus)
         return Proposal(
             plan=plan, code=code, family=family(problem, recipe.primary_family).label,
-            meta={"recipe": recipe.model_dump(mode="json")},
+            meta={"recipe": recipe.model_dump(mode="json"), "idea": idea_key(recipe, request.preview)},
         )
 
     # -- draft -------------------------------------------------------------------------------
     def _draft(self, request: CodeRequest, problem: str, rng: random.Random) -> tuple[Recipe, str]:
         tried = {_first_family(p) for p in request.memory.sibling_plans}
         order = draft_order(problem, random.Random(request.run_seed), request.preview.n_train)
-        fresh = [f for f in order if f not in tried]
-        if fresh:
-            name = fresh[0]
-            params: dict[str, Any] = {}
-        else:  # every family drafted: a random family with random settings
-            name = rng.choice(order)
-            params = {k.name: rng.choice(k.values) for k in family(problem, name).knobs}
-        params = _size_params(problem, name, params, request.preview)
-        recipe = Recipe(problem=problem, models=[ModelSpec(family=name, params=params)], seed=request.seed % 10_000)  # type: ignore[arg-type]
-        recipe = self._choose_preprocessing(recipe, request.preview, rng)
+        # each family's defaults first, then (every family drafted) random families with random settings
+        def ideas() -> Iterator[tuple[str, dict[str, Any]]]:
+            yield from ((name, {}) for name in order if name not in tried)
+            for _ in range(NOVELTY_TRIES):
+                name = rng.choice(order)
+                yield name, {k.name: rng.choice(k.values) for k in family(problem, name).knobs}
+
+        recipe = None
+        for name, params in ideas():
+            params = _size_params(problem, name, params, request.preview)
+            recipe = Recipe(problem=problem, models=[ModelSpec(family=name, params=params)], seed=request.seed % 10_000)  # type: ignore[arg-type]
+            recipe = self._choose_preprocessing(recipe, request.preview, rng)
+            if self._novel(request, recipe):
+                break
+        assert recipe is not None
         plan = f"Draft: {describe_model(recipe.models[0], problem)}. {self._prep_text(recipe)}"
         return recipe, plan
+
+    @staticmethod
+    def _novel(request: CodeRequest, recipe: Recipe) -> bool:
+        """Whether no node of the run has tried this idea (see :mod:`~airlab.coders.offline.ideas`)."""
+        return idea_key(recipe, request.preview) not in request.memory.tried_ideas
 
     def _choose_preprocessing(self, recipe: Recipe, preview: DataPreview, rng: random.Random) -> Recipe:
         fam = family(recipe.problem, recipe.primary_family)
@@ -127,8 +142,15 @@ class OfflineCoder:
     def _improve(self, request: CodeRequest, base: Recipe, problem: str, rng: random.Random) -> tuple[Recipe, str]:
         tried = set(request.memory.sibling_plans)
         good_families = [f for f in _families_in(request.memory.good_summaries, problem) if f not in {m.family for m in base.models}]
+        base_key = idea_key(base, request.preview)
+
+        def fresh(candidate: tuple[Recipe, str]) -> bool:
+            recipe, change = candidate
+            return (self._improve_plan(request, base, change) not in tried and self._novel(request, recipe)
+                    and idea_key(recipe, request.preview) != base_key)
+
         candidate: tuple[Recipe, str] | None = None
-        for _ in range(12):
+        for _ in range(NOVELTY_TRIES):
             roll = rng.random()
             if roll < 0.2 and good_families and len(base.models) < 3:
                 candidate = self._blend(base, rng.choice(good_families), problem, request.preview)
@@ -136,10 +158,22 @@ class OfflineCoder:
                 candidate = self._tweak_preprocessing(base, rng)
             else:
                 candidate = self._tune(base, rng, problem)
-            if candidate is not None and self._improve_plan(request, base, candidate[1]) not in tried:
+            if fresh(candidate):
                 break
-        else:  # the neighbourhood is used up: jump to random settings of one model
-            candidate = self._tune(base, rng, problem, jump=True)
+        else:  # the neighbourhood is used up: random settings, several steps at once, or a blend
+            blends = [f.name for f in CATALOGUE[problem] if f.name not in {m.family for m in base.models}]
+            blends = blends if len(base.models) < 3 else []
+            rng.shuffle(blends)
+            for attempt in range(2 * NOVELTY_TRIES + len(blends)):
+                if attempt < NOVELTY_TRIES:
+                    candidate = self._tune(base, rng, problem, jump=True)
+                elif attempt < 2 * NOVELTY_TRIES:
+                    candidate = self._walk(base, rng, problem, steps=rng.randint(2, 4))
+                else:
+                    candidate = self._blend(base, blends[attempt - 2 * NOVELTY_TRIES], problem, request.preview,
+                                            why="as every single change has been tried")
+                if fresh(candidate):
+                    break
         assert candidate is not None
         recipe, change = candidate
         return recipe, self._improve_plan(request, base, change)
@@ -172,6 +206,17 @@ class OfflineCoder:
         models[index] = ModelSpec(family=spec.family, params={**spec.params, **changed})
         return base.model_copy(update={"models": models}), change
 
+    def _walk(self, base: Recipe, rng: random.Random, problem: str, steps: int) -> tuple[Recipe, str]:
+        """Several random changes at once, for when every single change has been tried."""
+        recipe, changes = base, []
+        for _ in range(steps):
+            if problem != "forecasting" and rng.random() < 0.35:
+                recipe, change = self._tweak_preprocessing(recipe, rng)
+            else:
+                recipe, change = self._tune(recipe, rng, problem)
+            changes.append(change.rstrip("."))
+        return recipe, "; ".join(changes) + "."
+
     def _tweak_preprocessing(self, base: Recipe, rng: random.Random) -> tuple[Recipe, str]:
         if base.problem == "text":
             choice = rng.choice(["ngrams", "features", "analyzer"])
@@ -201,10 +246,11 @@ class OfflineCoder:
         new_log = not base.log_target
         return base.model_copy(update={"log_target": new_log}), f"{'fit on log1p(target)' if new_log else 'fit on the raw target'}."
 
-    def _blend(self, base: Recipe, other: str, problem: str, preview: DataPreview) -> tuple[Recipe, str]:
+    def _blend(self, base: Recipe, other: str, problem: str, preview: DataPreview,
+               why: str = "a family that scored well") -> tuple[Recipe, str]:
         spec = ModelSpec(family=other, params=_size_params(problem, other, {}, preview))
         models = [*base.models, spec]
-        return base.model_copy(update={"models": models}), f"average its predictions with {describe_model(spec, problem)}, a family that scored well."
+        return base.model_copy(update={"models": models}), f"average its predictions with {describe_model(spec, problem)}, {why}."
 
     # -- debug -------------------------------------------------------------------------------
     def _debug(self, request: CodeRequest, base: Recipe | None, problem: str, rng: random.Random) -> tuple[Recipe, str]:
@@ -300,8 +346,6 @@ def _first_family(plan: str) -> str:
 
 
 def _families_in(summaries: list[str], problem: str) -> list[str]:
-    from airlab.coders.offline.families import CATALOGUE
-
     names = {f.name for f in CATALOGUE[problem]}
     found: list[str] = []
     for line in summaries:
@@ -316,12 +360,25 @@ def _one_line(text: str) -> str:
     return (lines[-1] if lines else "unknown error")[:200]
 
 
+# With this few feature columns, a classification forest's defaults (sqrt of the columns per split,
+# leaves of one row) split on a single random column and fit label noise the columns cannot explain:
+# measured on the built-in tasks at 10 split seeds, extra trees with leaves of two rows and 60% of
+# the columns gained 0.016 accuracy on titanic, 0.047 ROC-AUC on affairs and 0.012 on spam7, and
+# lost 0.002 macro-F1 on penguins; a random forest with 50% of the columns gained 0.002, 0.023 and
+# 0.005 and lost 0.007. Iris did not move. The search still tunes both knobs from there.
+FEW_FEATURES = 10
+FEW_FEATURES_TREES = {"extra_trees": dict(min_samples_leaf=2, max_features=0.6),
+                      "random_forest": dict(min_samples_leaf=2, max_features=0.5)}
+
+
 def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataPreview) -> dict[str, Any]:
-    """Scale ensemble sizes down on large data so a draft fits comfortably in its time limit."""
-    n = preview.n_train
+    """A draft's settings for the data at hand: smaller forests on large data, so a draft fits
+    comfortably in its time limit; less greedy forests on few columns (see ``FEW_FEATURES``)."""
     out = dict(params)
-    if name in ("random_forest", "extra_trees") and n > 10_000 and "n_estimators" not in params:
+    if name in ("random_forest", "extra_trees") and preview.n_train > 10_000 and "n_estimators" not in params:
         out["n_estimators"] = 150
+    if problem == "classification" and name in FEW_FEATURES_TREES and len(preview.columns) <= FEW_FEATURES:
+        out = {**FEW_FEATURES_TREES[name], **out}
     return out
 
 
