@@ -104,10 +104,14 @@ def fold_views(task: Task, base: HiddenSplits, k: int) -> list[HiddenSplits]:
     return views
 
 
+# the hidden rows besides train that a refit also trains on: every agent-usable labelled row
+REFIT_ROLES = ("search", "val")
+
+
 def refit_view(task: Task, base: HiddenSplits) -> HiddenSplits:
     """Train on train + search + val (all agent-usable labelled rows); predict the test rows only."""
     target = task.spec.target
-    usable = base.answers[base.answers["role"].isin(["search", "val"])]
+    usable = base.answers[base.answers["role"].isin(REFIT_ROLES)]
     extra = base.predict.merge(usable[[ID, target]], on=ID).drop(columns=[ID])
     train = pd.concat([base.train, extra[base.train.columns]], ignore_index=True)
     test = base.answers[base.answers["role"] == "test"]
@@ -120,7 +124,7 @@ def refit_view(task: Task, base: HiddenSplits) -> HiddenSplits:
 
 def refit_growth(base: HiddenSplits, views: list[HiddenSplits]) -> float:
     """How many times as many rows a refit trains on as the smallest search run did."""
-    usable = len(base.train) + int(base.answers["role"].isin(["search", "val"]).sum())
+    usable = len(base.train) + int(base.answers["role"].isin(REFIT_ROLES).sum())
     return usable / max(1, min(len(view.train) for view in views))
 
 

@@ -6,7 +6,11 @@ import random
 
 import pytest
 
+from airlab.coders.offline import FEW_FEATURES_TREES, _size_params
 from airlab.coders.offline.families import LARGE_ROWS, TIERS, draft_order, family, large_data_cost
+from airlab.tasks.loader import load_task
+from airlab.tasks.preview import DataPreview, make_preview
+from airlab.tasks.splits import make_splits
 
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])
@@ -32,11 +36,6 @@ def test_large_data_drafts_go_from_cheap_to_dear(problem: str, seed: int) -> Non
 
 
 def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
-    from airlab.coders.offline import FEW_FEATURES_TREES, _size_params
-    from airlab.tasks.loader import load_task
-    from airlab.tasks.preview import DataPreview, make_preview
-    from airlab.tasks.splits import make_splits
-
     def preview(task_id: str) -> DataPreview:
         task = load_task(task_id)
         return make_preview(task, make_splits(task, 0))

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from airlab.coders.base import CodeRequest, CoderError, Proposal, register_coder
-from airlab.coders.offline.families import CATALOGUE, Knob, draft_order, family
+from airlab.coders.offline.families import CATALOGUE, LARGE_ROWS, Knob, draft_order, family
 from airlab.coders.offline.ideas import idea_key
 from airlab.coders.offline.recipe import ModelSpec, Recipe
-from airlab.coders.offline.render import describe_model, render
+from airlab.coders.offline.render import DISCRETE_MAX_UNIQUE, describe_model, render
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.tasks.preview import DataPreview
 
@@ -108,7 +108,7 @@ class OfflineCoder:
             update["encoding"] = "onehot" if fam.needs_scaling else rng.choice(["onehot", "ordinal"])
             update["missing_indicators"] = any(c.n_missing for c in preview.columns)
             update["discrete_onehot"] = fam.needs_scaling and any(
-                c.kind == "numeric" and 2 < c.n_unique <= 12 for c in preview.columns)
+                c.kind == "numeric" and 2 < c.n_unique <= DISCRETE_MAX_UNIQUE for c in preview.columns)
         if recipe.problem == "regression":
             s = preview.target_summary
             skewed = s.get("min", -1) >= 0 and s.get("max", 0) > 4 * max(s.get("mean", 1), 1e-9)
@@ -146,8 +146,9 @@ class OfflineCoder:
 
         def fresh(candidate: tuple[Recipe, str]) -> bool:
             recipe, change = candidate
-            return (self._improve_plan(request, base, change) not in tried and self._novel(request, recipe)
-                    and idea_key(recipe, request.preview) != base_key)
+            key = idea_key(recipe, request.preview)
+            return (self._improve_plan(request, base, change) not in tried and key != base_key
+                    and key not in request.memory.tried_ideas)
 
         candidate: tuple[Recipe, str] | None = None
         for _ in range(NOVELTY_TRIES):
@@ -375,7 +376,7 @@ def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataP
     """A draft's settings for the data at hand: smaller forests on large data, so a draft fits
     comfortably in its time limit; less greedy forests on few columns (see ``FEW_FEATURES``)."""
     out = dict(params)
-    if name in ("random_forest", "extra_trees") and preview.n_train > 10_000 and "n_estimators" not in params:
+    if name in ("random_forest", "extra_trees") and preview.n_train > LARGE_ROWS and "n_estimators" not in params:
         out["n_estimators"] = 150
     if problem == "classification" and name in FEW_FEATURES_TREES and len(preview.columns) <= FEW_FEATURES:
         out = {**FEW_FEATURES_TREES[name], **out}

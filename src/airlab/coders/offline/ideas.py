@@ -16,24 +16,14 @@ from typing import Any
 
 from airlab.coders.offline.families import family
 from airlab.coders.offline.recipe import Recipe
+from airlab.coders.offline.render import DISCRETE_MAX_UNIQUE
 from airlab.tasks.preview import DataPreview
-
-# render.py one-hot encodes numeric columns with at most this many distinct values ("levels")
-DISCRETE_MAX_UNIQUE = 12
-
-
-def _sees_scaled_inputs(recipe: Recipe) -> bool:
-    for spec in recipe.models:
-        fam = family(recipe.problem, spec.family)
-        if fam.needs_scaling and not (recipe.problem == "text" and fam.name == "naive_bayes"):
-            return True
-    return False
 
 
 def effective(recipe: Recipe, preview: DataPreview) -> dict[str, Any]:
     """The recipe with every setting that cannot change the fitted model put at one value."""
     numeric = [c for c in preview.columns if c.kind == "numeric"]
-    scaled = recipe.scaler != "none" and _sees_scaled_inputs(recipe)
+    scaled = recipe.scaler != "none" and any(family(recipe.problem, m.family).needs_scaling for m in recipe.models)
     models = sorted(
         ({"family": m.family, "params": {**family(recipe.problem, m.family).defaults, **m.params}} for m in recipe.models),
         key=lambda m: json.dumps(m, sort_keys=True, default=str),

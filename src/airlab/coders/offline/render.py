@@ -13,6 +13,9 @@ from airlab.coders.offline.families import family
 from airlab.coders.offline.recipe import ModelSpec, Recipe
 from airlab.tasks.preview import DataPreview
 
+# numeric columns with at most this many distinct values also get one-hot "levels" (``discrete_onehot``)
+DISCRETE_MAX_UNIQUE = 12
+
 
 def _docstring(plan: str) -> str:
     body = textwrap.fill(plan.strip().replace('"""', "'''"), width=96, replace_whitespace=False)
@@ -75,7 +78,7 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         "",
         "numeric = [c for c in train.select_dtypes(include=\"number\").columns if c not in TEXT_COLUMNS]",
         "categorical = [c for c in train.columns if c not in numeric and c not in TEXT_COLUMNS]",
-        "discrete = [c for c in numeric if train[c].nunique() <= 12]  # ratings, codes, binned values",
+        f"discrete = [c for c in numeric if train[c].nunique() <= {DISCRETE_MAX_UNIQUE}]  # ratings, codes, binned values",
         "for col in categorical:",
         "    train[col] = train[col].astype(str)",
         "    test[col] = test[col].astype(str)",
@@ -120,8 +123,6 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
     for spec, fam in zip(recipe.models, fams, strict=True):
         est = fam.render(spec.params, recipe.seed)
         needs_scale = fam.needs_scaling and scale != "none"
-        if problem == "text" and fam.name == "naive_bayes":
-            needs_scale = False
         pipe = f"make_pipeline(preprocessing(scale={needs_scale}), {est})"
         if target_transform:
             pipe = _wrap_target(pipe, recipe, fam.extra.get("scale_target", False))
