@@ -158,7 +158,8 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         ]
     else:
         lines += [
-            "    predictions.append(model.predict(test))",
+            "    # never beyond the labels seen: a linear model extrapolates wildly on an outlying row",
+            "    predictions.append(np.clip(model.predict(test), y.min(), y.max()))",
             '    print(f"fitted {name} on {len(rows)} rows")',
             "",
             'submission = pd.DataFrame({"id": ids, TARGET: np.mean(predictions, axis=0)})',
