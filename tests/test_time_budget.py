@@ -25,9 +25,9 @@ def test_the_reserve_covers_the_ensemble_and_the_refit_of_its_slowest_candidates
     journal = Journal(metric, [_node(0, 0.9, 10.0), _node(1, 0.95, 20.0), _node(2, 0.5, 1000.0),
                                _node(3, 0.8, 10.0), _node(4, 0.85, 5.0), _node(5, 0.7, 5.0)])
 
-    def reserve(workers: int = 1, **config: object) -> float:
+    def reserve(workers: int = 1, refit: bool = True, **config: object) -> float:
         settings = {"task": "iris", "budget_time": 1000.0, **config}
-        return final_stage_seconds(journal, RunConfig.model_validate(settings), 5, workers)
+        return final_stage_seconds(journal, RunConfig.model_validate(settings), 5, workers, refit=refit)
 
     ensemble = 0.5 + 0.015 * 6 * 5  # five kept submissions for each node of the pool
     # the four slowest per-run times (5 folds each) of the pool: 200 + 4 + 2 + 2 s, times 1.15

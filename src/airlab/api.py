@@ -126,8 +126,10 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     n_views = len(views)
     growth = refit_growth(splits, fold_splits)
     base = Grader(task, splits)
+    refit = config.refits(task.spec.metric_info.prediction, n_views)
     reserve = FinalStageReserve(config, n_views, executor.capacity, growth,
-                                answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]))
+                                answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]),
+                                refit=refit)
     engine = Engine(
         run_dir=run_dir, config=config, task=task, grader=base, views=views,
         preview=make_preview(task, splits),
@@ -143,9 +145,9 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         # the final stage runs inside the time budget, on the same workers
         left = engine.time_left()
         # under a time budget, an ensemble whose refit would overrun is no answer
-        budget = None if left is None or not config.refit else reserve.budget(engine.journal, left)
+        budget = None if left is None or not refit else reserve.budget(engine.journal, left)
         choice = choose_final(run_dir, store, config, task, base, [v.grader for v in views], budget)
-        if config.refit and status != "interrupted":
+        if refit and status != "interrupted":
             try:
                 refit_score = refit_final(run_dir, store, engine.limits, executor, task, splits, choice,
                                           time_left=engine.time_left())

@@ -143,7 +143,7 @@ def spread(runs: list[float], workers: int) -> float:
 
 
 def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int,
-                        refit_growth: float = 1.0) -> float:
+                        refit_growth: float = 1.0, refit: bool = True) -> float:
     """The wall time kept back from a time budget for the final stage: building the ensemble
     and, with a refit, one more run of each script of the final answer on all usable rows, the
     runs shared by the workers. The answer is not known yet, so this bounds it by the slowest
@@ -154,7 +154,7 @@ def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, worke
         seconds = ensemble_seconds(candidates, n_views)
     else:
         candidates = journal.ranked()[:config.select_top_k]
-    if config.refit:
+    if refit:
         runs = sorted((refit_seconds(n, n_views, refit_growth) for n in candidates if n.exec_seconds), reverse=True)
         runs = runs[:EXPECTED_MEMBERS if config.ensemble else 1]
         if runs:
@@ -180,14 +180,15 @@ class FinalStageReserve:
     workers: int
     refit_growth: float
     answers: Callable[[Journal, RefitBudget], list[list[int]]]  # the answers (their nodes) possible now
+    refit: bool = True  # whether the final answer will be refitted
     _seen: int = field(default=-1, init=False)  # finished nodes when the answers were last worked out
     _at: float = field(default=0.0, init=False)  # when
     _took: float = field(default=0.0, init=False)  # and how long it took
     _from_answers: float = field(default=0.0, init=False)  # the reserve they gave
 
     def __call__(self, journal: Journal, left: float) -> float:
-        bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth)
-        if left > NEAR_THE_END * bound + 1.0 or not self.config.refit:
+        bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth, self.refit)
+        if left > NEAR_THE_END * bound + 1.0 or not self.refit:
             return bound
         now = time.monotonic()
         # building an ensemble costs time too: at most a quarter of the search's time goes to it

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from airlab import __version__
 from airlab.ensemble.selection import Ensemble
+
+RefitMode = Literal["auto", "always", "never"]
 
 
 class RunConfig(BaseModel):
@@ -45,8 +47,28 @@ class RunConfig(BaseModel):
     base_url: str | None = None  # OpenAI-compatible server for openai:MODEL coders
     operator_mode: str = "prompt"  # prompt | react (multi-step tool-using operators)
     eval_folds: str = "1"  # hidden K-fold evaluation: an integer or "auto"
-    refit: bool = True  # measured in BENCHMARKS.md: better or within noise on every tabular task
+    refit: RefitMode = "auto"  # see refits(); measured in BENCHMARKS.md
     ensemble: bool = True  # greedy ensemble of nodes, chosen on search rows; val decides if it is used
+
+    @field_validator("refit", mode="before")
+    @classmethod
+    def _refit_from_bool(cls, value: object) -> object:
+        """``refit=True`` / ``False`` (and journals written before the modes) mean always / never."""
+        if isinstance(value, bool):
+            return "always" if value else "never"
+        return value
+
+    def refits(self, prediction: str, n_views: int) -> bool:
+        """Whether the final answer is refitted on all agent-usable rows.
+
+        ``auto`` refits unless the task is scored on labels and the search ran K > 1 fold runs: then
+        the answer is already a vote of K models, and one refitted model gives up the vote's lower
+        variance for a fifth more rows, which lost on titanic and penguins (BENCHMARKS.md).
+        Probabilities and values are averaged rather than voted, and there the refit wins.
+        """
+        if self.refit == "auto":
+            return not (prediction == "label" and n_views > 1)
+        return self.refit == "always"
 
 
 class RunResult(BaseModel):

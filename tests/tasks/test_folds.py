@@ -67,7 +67,7 @@ def test_auto_folds() -> None:
 
 
 def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
-    result = run_json("run", "iris", "--budget-nodes", "2", "--eval-folds", "3", "--refit", "--out", str(tmp_path))
+    result = run_json("run", "iris", "--budget-nodes", "2", "--eval-folds", "3", "--refit", "always", "--out", str(tmp_path))
     run_dir = tmp_path / result["run_id"]
     assert result["eval_folds"] == 3 and result["refit_test_score"] is not None
     for node in RunStore(run_dir / "journal.sqlite").nodes():
@@ -80,3 +80,30 @@ def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
         train = pd.read_csv(run_dir / "folds" / f"fold-{k}" / "train.csv")
         assert "id" not in train.columns
     assert json.loads((run_dir / "result.json").read_text())["val_score"] is not None
+
+
+def test_refit_modes() -> None:
+    from airlab.rundir import RunConfig
+
+    auto = RunConfig(task="iris")
+    assert auto.refit == "auto"
+    assert not auto.refits("label", 5)  # already a vote of five fold runs
+    assert auto.refits("label", 1) and auto.refits("proba", 5) and auto.refits("value", 5)
+    assert RunConfig(task="iris", refit="always").refits("label", 5)
+    assert not RunConfig(task="iris", refit="never").refits("proba", 1)
+    # journals written when refit was a switch still resume as they were configured
+    assert RunConfig.model_validate({"task": "iris", "refit": True}).refit == "always"
+    assert RunConfig.model_validate({"task": "iris", "refit": False}).refit == "never"
+    with pytest.raises(ValueError, match="auto"):
+        RunConfig(task="iris", refit="sometimes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("task_id", "refitted"), [("iris", False), ("breast-cancer", True)])
+def test_auto_refit_keeps_the_fold_vote_of_a_label_metric(tmp_path: Path, task_id: str, refitted: bool) -> None:
+    """iris is scored on labels: its answer stays the vote of the K fold runs. breast-cancer is
+    scored on probabilities: its answer is refitted on all usable rows."""
+    result = run_json("run", task_id, "--budget-nodes", "2", "--eval-folds", "3", "--out", str(tmp_path))
+    run_dir = tmp_path / result["run_id"]
+    assert result["eval_folds"] == 3 and result["test_score"] is not None
+    assert (result["refit_test_score"] is not None) is refitted
+    assert (run_dir / "refit").is_dir() is refitted
