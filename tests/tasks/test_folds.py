@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from airlab.rundir import RunConfig
 from airlab.store.run_store import RunStore
 from airlab.tasks import load_task
 from airlab.tasks.folds import fold_views, refit_growth, refit_view, resolve_folds
@@ -83,8 +84,6 @@ def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
 
 
 def test_refit_modes() -> None:
-    from airlab.rundir import RunConfig
-
     auto = RunConfig(task="iris")
     assert auto.refit == "auto"
     assert not auto.refits("label", 5)  # already a vote of five fold runs
