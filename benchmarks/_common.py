@@ -1,11 +1,18 @@
-"""What every benchmark script shares: the machine description and the BENCHMARKS.md writer."""
+"""What every benchmark script shares: the machine description, the BENCHMARKS.md writer, cells run in
+their own interpreter, and paired confidence intervals."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -36,3 +43,26 @@ def write_section(title: str, text: str, path: Path = BENCHMARKS) -> None:
     end = doc.find("\n## ", start + len(title))
     rest = "" if end < 0 else doc[end + 1:]
     path.write_text(doc[:start] + text.rstrip("\n") + "\n" + ("\n" + rest if rest else ""))
+
+
+def run_isolated(script: str, args: list[str]) -> dict[str, Any] | None:
+    """Run ``script --one ARGS`` in a fresh interpreter limited to one core's threads, so cells don't
+    share state; the last JSON line it printed, or None (its stderr shown) if it failed."""
+    from airlab.execution.sandbox import THREAD_VARS
+
+    env = {**os.environ, **{k: "1" for k in THREAD_VARS}}
+    done = subprocess.run([sys.executable, script, "--one", *args], capture_output=True, text=True, env=env)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode != 0 or not lines:
+        print(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    record: dict[str, Any] = json.loads(lines[-1])
+    return record
+
+
+def paired_ci(diff: np.ndarray) -> tuple[float, float, float]:
+    """Mean and a 95% t interval of paired differences (non-finite ones dropped)."""
+    diff = diff[np.isfinite(diff)]
+    mean = float(diff.mean()) if len(diff) else float("nan")
+    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    return mean, mean - half, mean + half

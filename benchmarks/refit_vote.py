@@ -13,37 +13,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.progress import Progress
-from scipy import stats
 
-from airlab import api
-from airlab.execution.sandbox import THREAD_VARS
-from airlab.rundir import RunConfig
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import paired_ci, run_isolated
+from vs_automl import run_airlab
 
 
 def run_cell(task_id: str, seed: int, budget: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="airlab-refit-vote-") as out:
-        result = api.run(RunConfig(task=task_id, seed=seed, split_seed=seed, budget_nodes=None, budget_time=budget,
-                                   eval_folds="auto", refit="always", cpus=1, workers=1), out=Path(out))
-    return {"task": task_id, "seed": seed, "plain": result.test_score, "refit": result.refit_test_score,
-            "final": result.final}
+        values = run_airlab(task_id, seed, budget, Path(out), refit="always")
+    return {"task": task_id, "seed": seed, "plain": values["airlab_plain"],
+            "refit": values["airlab_refit"] if values["refitted"] else None, "final": values["final"]}
 
 
-def _cell(args: tuple[str, int, float]) -> dict[str, object] | None:
+def _cell(args: tuple[str, int, float]) -> dict[str, Any] | None:
     task_id, seed, budget = args
-    env = {**os.environ, **{k: "1" for k in THREAD_VARS}}
-    done = subprocess.run([sys.executable, __file__, "--one", task_id, str(seed), str(budget)],
-                          capture_output=True, text=True, env=env)
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    return run_isolated(__file__, [task_id, str(seed), str(budget)])
 
 
 def main() -> None:
@@ -76,8 +69,8 @@ def main() -> None:
                          for r in records if r["task"] == task_id and r["seed"] in seeds])
         if len(diff) < 2:
             continue
-        low, high = stats.t.interval(0.95, len(diff) - 1, loc=diff.mean(), scale=stats.sem(diff))
-        print(f"{task_id}: {len(diff)} seeds, refit - vote {diff.mean():+.4f} [{low:+.4f}, {high:+.4f}], "
+        mean, low, high = paired_ci(diff)
+        print(f"{task_id}: {len(diff)} seeds, refit - vote {mean:+.4f} [{low:+.4f}, {high:+.4f}], "
               f"refit better on {int((diff > 0).sum())}, worse on {int((diff < 0).sum())}")
 
 

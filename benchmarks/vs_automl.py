@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,14 +33,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.progress import Progress
-from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, write_section
+from _common import machine, paired_ci, run_isolated, write_section
 
 from airlab import api
-from airlab.execution.sandbox import THREAD_VARS
-from airlab.rundir import RunConfig
+from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids, load_task
 from airlab.tasks.folds import refit_view
 from airlab.tasks.grader import Grader
@@ -77,7 +73,7 @@ def _submission(task: Task, model: object, Xp: pd.DataFrame, ids: pd.Series) -> 
     metric = task.spec.metric_info
     target = task.spec.target
     if metric.prediction == "value":
-        return pd.DataFrame({ID: ids, target: np.asarray(model.predict(Xp), dtype=float)})  # type: ignore[attr-defined]
+        return pd.DataFrame({ID: ids, target: np.asarray(model.predict(Xp), dtype=np.float64)})  # type: ignore[attr-defined]
     proba = pd.DataFrame(model.predict_proba(Xp), columns=[str(c) for c in model.classes_])  # type: ignore[attr-defined]
     proba = proba.reindex(columns=task.classes, fill_value=0.0)
     proba = proba.div(proba.sum(axis=1), axis=0)
@@ -170,12 +166,13 @@ def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, floa
     return (grade.scores["test"] if grade.valid else float("nan")), time.time() - start
 
 
-def run_airlab(task_id: str, seed: int, budget: float, out: Path) -> dict[str, float | str | None]:
+def run_airlab(task_id: str, seed: int, budget: float, out: Path,
+               refit: RefitMode = "auto") -> dict[str, object]:
     start = time.time()
     result = api.run(RunConfig(task=task_id, seed=seed, split_seed=seed, budget_nodes=None, budget_time=budget,
-                               eval_folds="auto", cpus=1, workers=1), out=out)
-    refit = result.refit_test_score if result.refit_test_score is not None else result.test_score
-    return {"airlab_plain": result.test_score, "airlab_refit": refit, "refitted": result.refit_test_score is not None,
+                               eval_folds="auto", refit=refit, cpus=1, workers=1), out=out)
+    answer = result.refit_test_score if result.refit_test_score is not None else result.test_score
+    return {"airlab_plain": result.test_score, "airlab_refit": answer, "refitted": result.refit_test_score is not None,
             "final": result.final, "nodes": result.n_nodes, "airlab_s": time.time() - start}
 
 
@@ -193,24 +190,8 @@ def run_one(system: str, task_id: str, seed: int, budget: float) -> dict[str, ob
 
 
 def _cell(args: tuple[str, str, int, float]) -> tuple[str, int, dict[str, object]]:
-    """Run one cell in a fresh interpreter limited to one core's threads, so cells don't share state."""
     system, task_id, seed, budget = args
-    env = {**os.environ, **{k: "1" for k in THREAD_VARS}}
-    done = subprocess.run([sys.executable, __file__, "--one", system, task_id, str(seed), str(budget)],
-                          capture_output=True, text=True, env=env)
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if done.returncode != 0 or not lines:
-        print(f"{system} {task_id} seed {seed} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
-        return task_id, seed, {}
-    return task_id, seed, json.loads(lines[-1])
-
-
-def _ci(diff: np.ndarray) -> tuple[float, float, float]:
-    """Mean and a 95% t interval of paired differences."""
-    diff = diff[np.isfinite(diff)]
-    mean = float(diff.mean()) if len(diff) else float("nan")
-    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-    return mean, mean - half, mean + half
+    return task_id, seed, run_isolated(__file__, [system, task_id, str(seed), str(budget)]) or {}
 
 
 def table(frame: pd.DataFrame, command: str, budget: float) -> str:
@@ -231,12 +212,12 @@ def table(frame: pd.DataFrame, command: str, budget: float) -> str:
     refit_gain = []
     for task_id, group in frame.groupby("task", sort=False):
         sign = 1.0 if group["hib"].iloc[0] else -1.0
-        mean, low, high = _ci(sign * (group["airlab_refit"] - group["flaml"]).to_numpy(dtype=float))
+        mean, low, high = paired_ci(sign * (group["airlab_refit"] - group["flaml"]).to_numpy(dtype=float))
         verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
         verdicts[verdict] += 1
         refitted = group[group["refitted"]]
         if len(refitted) > 1:
-            refit_gain.append(_ci(sign * (refitted["airlab_refit"] - refitted["airlab_plain"]).to_numpy(dtype=float)))
+            refit_gain.append(paired_ci(sign * (refitted["airlab_refit"] - refitted["airlab_plain"]).to_numpy(dtype=float)))
         arrow = "↑" if group["hib"].iloc[0] else "↓"
         lines.append(
             f"| {task_id} | {group['metric'].iloc[0]} {arrow} | {len(group)} | {group['airlab_refit'].mean():.4g} "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,11 @@ from rich.table import Table
 
 from airlab import api
 from airlab.errors import AirlabError
-from airlab.rundir import RunConfig, RunResult
+from airlab.rundir import RefitMode, RunConfig, RunResult
 from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus
 
 console = Console()
-
-
-class RefitChoice(StrEnum):
-    """When the final answer is refitted (see RunConfig.refits)."""
-
-    AUTO = "auto"
-    ALWAYS = "always"
-    NEVER = "never"
 
 
 STATUS_STYLE = {"ok": "green", "buggy": "red", "timeout": "yellow", "invalid": "magenta", "failed": "red"}
@@ -77,9 +68,9 @@ def run_command(
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
     eval_folds: str = typer.Option("1", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 on small data)."),
-    refit: RefitChoice = typer.Option(RefitChoice.AUTO, "--refit",
-                              help="Refit the final answer on all agent-usable rows: always, never, or auto (unless it is "
-                                   "already a vote of K fold runs on a label metric)."),
+    refit: RefitMode = typer.Option("auto", "--refit",
+                                    help="Refit the final answer on all agent-usable rows: always, never, or auto (unless it is "
+                                         "already a vote of K fold runs on a label metric)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble",
                                   help="Build a greedy ensemble of nodes on the hidden search rows; val decides if it is the answer."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
@@ -106,7 +97,7 @@ def run_command(
         seed=seed, split_seed=split_seed,
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
         sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, cpus=cpus, base_url=base_url,
-        max_cost=max_cost, operator_mode=operator, executor=executor, eval_folds=eval_folds, refit=refit.value,
+        max_cost=max_cost, operator_mode=operator, executor=executor, eval_folds=eval_folds, refit=refit,
         ensemble=ensemble,
         executor_options={"address": ray_address} if ray_address else {},
     )
