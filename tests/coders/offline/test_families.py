@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from airlab.coders.offline import FEW_FEATURES_TREES, _size_params
+from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
 from airlab.coders.offline.families import LARGE_ROWS, TIERS, draft_order, family, large_data_cost
 from airlab.tasks.loader import load_task
 from airlab.tasks.preview import DataPreview, make_preview
@@ -46,4 +46,24 @@ def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
         assert _size_params("classification", name, {}, digits) == {}
         # the search's own settings win over the draft's
         assert _size_params("classification", name, {"min_samples_leaf": 1}, titanic)["min_samples_leaf"] == 1
-    assert _size_params("classification", "lightgbm", {}, titanic) == {}
+    assert _size_params("classification", "extra_trees", {}, titanic) == FEW_FEATURES_TREES["extra_trees"]
+
+
+def _preview(task_id: str) -> DataPreview:
+    task = load_task(task_id)
+    return make_preview(task, make_splits(task, 0))
+
+
+@pytest.mark.parametrize("problem", ["classification", "regression"])
+def test_boosting_on_small_narrow_data_drafts_with_small_trees(problem: str) -> None:
+    narrow, wide, large = _preview("titanic"), _preview("digits"), _preview("diamonds")
+    assert large.n_train > LARGE_ROWS and len(wide.columns) == 64
+    for name, settings in SMALL_TREES_BOOSTING.items():
+        assert _size_params(problem, name, {}, narrow) == settings
+        assert _size_params(problem, name, {}, wide) == {}
+        assert _size_params(problem, name, {}, large) == {}
+        assert _size_params(problem, name, {"num_leaves": 31}, narrow)["num_leaves"] == 31
+        # the settings sit on the family's grid, so the search can step away from them
+        knobs = {k.name: k.values for k in family(problem, name).knobs}
+        assert all(value in knobs[knob] for knob, value in settings.items())
+    assert _size_params(problem, "catboost", {}, narrow) == {}

@@ -371,15 +371,30 @@ FEW_FEATURES = 10
 FEW_FEATURES_TREES = {"extra_trees": dict(min_samples_leaf=2, max_features=0.6),
                       "random_forest": dict(min_samples_leaf=2, max_features=0.5)}
 
+# LightGBM's defaults (31 leaves, at least 20 rows per leaf) are made for large data. On a few
+# thousand rows or fewer with a few dozen columns they fit too much of the noise, and on a couple
+# of hundred rows 20 rows per leaf leaves a tree too few splits. Measured with fixed models on the
+# built-in tasks at 20 split seeds (trained on all usable rows, scored on test), 7 leaves of at
+# least 5 rows gained 0.087 R² on mpg, 0.022 ROC-AUC on affairs, 0.007 on spam7, 0.023 MAE on
+# exam-scores and 0.006 log-loss on wine, and moved breast-cancer, diabetes, iris, penguins and
+# titanic by less than their noise; on digits' 64 pixel columns it lost 0.002 accuracy, so wide
+# data keeps the defaults. The search still tunes both knobs from there.
+SMALL_TREES_MAX_COLUMNS = 30
+SMALL_TREES_BOOSTING = {"lightgbm": dict(num_leaves=7, min_child_samples=5)}
+
 
 def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataPreview) -> dict[str, Any]:
     """A draft's settings for the data at hand: smaller forests on large data, so a draft fits
-    comfortably in its time limit; less greedy forests on few columns (see ``FEW_FEATURES``)."""
+    comfortably in its time limit; less greedy forests on few columns (see ``FEW_FEATURES``);
+    smaller boosted trees on small, narrow data (see ``SMALL_TREES_BOOSTING``)."""
     out = dict(params)
     if name in ("random_forest", "extra_trees") and preview.n_train > LARGE_ROWS and "n_estimators" not in params:
         out["n_estimators"] = 150
     if problem == "classification" and name in FEW_FEATURES_TREES and len(preview.columns) <= FEW_FEATURES:
         out = {**FEW_FEATURES_TREES[name], **out}
+    if (problem in ("classification", "regression") and name in SMALL_TREES_BOOSTING
+            and preview.n_train <= LARGE_ROWS and len(preview.columns) <= SMALL_TREES_MAX_COLUMNS):
+        out = {**SMALL_TREES_BOOSTING[name], **out}
     return out
 
 
