@@ -1,0 +1,163 @@
+"""The offline coder's data-dependent draft settings against the families' plain defaults.
+
+    .venv/bin/python benchmarks/draft_settings.py [--seeds 0,...,19] [--tasks ...] [--write]
+
+The offline coder drafts some families with settings other than their defaults, depending on the
+data (`_size_params` in `airlab.coders.offline`): LightGBM with small trees on small, narrow data;
+forests with larger leaves and more columns per split on few columns. This measures each rule with
+fixed models, outside any search: for every tabular task and split seed, the family as the coder
+renders it, once with its defaults and once with the rule's settings, trained on every row the
+agent may use (train, search and val) and scored on the hidden test rows. The preprocessing is the
+same for both (median imputation, ordinal categories). It prints, per rule and task, the mean score
+of both and the paired difference with a 95% t interval, and says whether the rule applies to the
+task's data; `--write` puts the table into BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.progress import Progress
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine, paired_ci, write_section
+from vs_automl import _submission, tabular_tasks
+
+from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
+from airlab.coders.offline.families import family
+from airlab.tasks import load_task
+from airlab.tasks.folds import refit_view
+from airlab.tasks.grader import Grader
+from airlab.tasks.loader import Task
+from airlab.tasks.preview import make_preview
+from airlab.tasks.splits import ID, make_splits
+
+SECTION = "## Draft settings on small data"
+
+# (rule, family, problems it is measured on): every family a rule sets, on every problem it may set it
+RULES: list[tuple[str, str, tuple[str, ...]]] = [
+    *(("small trees", name, ("classification", "regression")) for name in SMALL_TREES_BOOSTING),
+    *(("few columns", name, ("classification",)) for name in FEW_FEATURES_TREES),
+]
+RULE_SETTINGS = {"small trees": SMALL_TREES_BOOSTING, "few columns": FEW_FEATURES_TREES}
+
+
+def _estimator(problem: str, name: str, params: dict[str, Any], seed: int) -> Any:
+    fam = family(problem, name)
+    namespace: dict[str, Any] = {"THREADS": 1}
+    for line in fam.imports:
+        exec(line, namespace)
+    return eval(fam.render(params, seed), namespace)
+
+
+def _score(task: Task, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    view = refit_view(task, make_splits(task, seed))
+    target = task.spec.target
+    X = view.train.drop(columns=[target])
+    y = view.train[target].astype(str) if task.spec.kind.is_classification else view.train[target].to_numpy(float)
+    Xp = view.predict.drop(columns=[ID])
+    numeric = X.select_dtypes(include="number").columns.tolist()
+    categorical = [c for c in X.columns if c not in numeric]
+    X, Xp = X.astype({c: str for c in categorical}), Xp.astype({c: str for c in categorical})
+    prep = ColumnTransformer([
+        ("num", SimpleImputer(strategy="median"), numeric),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                              OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), categorical),
+    ])
+    model = make_pipeline(prep, _estimator(problem, name, params, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+        sub = _submission(task, model, Xp, view.predict[ID])
+    grade = Grader(task, view).grade_frame(sub, roles=("test",))
+    return grade.scores["test"] if grade.valid else float("nan")
+
+
+def cells(task_ids: list[str], seeds: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for task_id in task_ids:
+        task = load_task(task_id)
+        problem = "classification" if task.spec.kind.is_classification else "regression"
+        preview = make_preview(task, make_splits(task, 0))
+        for rule, name, problems in RULES:
+            if problem not in problems:
+                continue
+            applies = _size_params(problem, name, {}, preview) != {}
+            for seed in seeds:
+                out.append({"task": task_id, "seed": seed, "rule": rule, "family": name, "problem": problem,
+                            "applies": applies, "rows": preview.n_train, "columns": len(preview.columns)})
+    return out
+
+
+def table(frame: pd.DataFrame, command: str) -> str:
+    lines = [
+        SECTION, "",
+        f"Machine: {machine()}. Command: `{command}`. Fixed models, no search: each family as the offline coder "
+        "renders it, with its defaults and with the settings a draft rule gives it, trained on all usable rows "
+        "(train, search and val) of each split seed and scored on the hidden test rows; same preprocessing for "
+        "both. Rows and columns are those an agent's train file has at split seed 0 (what the rule looks at).",
+        "",
+        "| rule | family | task | metric | rows / columns | rule applies | seeds | defaults | rule's settings "
+        "| rule − defaults (95% CI, + = rule better) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (rule, name, task_id), group in frame.groupby(["rule", "family", "task"], sort=False):
+        spec = load_task(task_id).spec
+        sign = 1.0 if spec.metric_info.higher_is_better else -1.0
+        mean, lo, hi = paired_ci(sign * (group["rule_score"] - group["default_score"]).to_numpy())
+        settings = ", ".join(f"{k}={v}" for k, v in RULE_SETTINGS[rule][name].items())
+        lines.append(
+            f"| {rule} ({settings}) | {name} | {task_id} | {spec.metric} {'↑' if sign > 0 else '↓'} "
+            f"| {group['rows'].iloc[0]} / {group['columns'].iloc[0]} | {'yes' if group['applies'].iloc[0] else 'no'} "
+            f"| {len(group)} | {group['default_score'].mean():.4g} | {group['rule_score'].mean():.4g} "
+            f"| {mean:+.4g} [{lo:+.4g}, {hi:+.4g}] |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default=",".join(str(s) for s in range(20)))
+    parser.add_argument("--tasks", default=None, help="comma-separated; default: every tabular task")
+    parser.add_argument("--records", type=Path, default=Path("benchmarks/draft_settings_records.jsonl"))
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    task_ids = args.tasks.split(",") if args.tasks else tabular_tasks()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    records = [json.loads(ln) for ln in args.records.read_text().splitlines()] if args.records.exists() else []
+    have = {(r["task"], r["seed"], r["rule"], r["family"]) for r in records}
+    todo = [c for c in cells(task_ids, seeds) if (c["task"], c["seed"], c["rule"], c["family"]) not in have]
+    with Progress() as progress, args.records.open("a") as sink:
+        bar = progress.add_task("draft settings", total=len(todo))
+        for cell in todo:
+            task = load_task(cell["task"])
+            start = time.time()
+            cell["default_score"] = _score(task, cell["seed"], cell["problem"], cell["family"], {})
+            cell["rule_score"] = _score(task, cell["seed"], cell["problem"], cell["family"],
+                                        dict(RULE_SETTINGS[cell["rule"]][cell["family"]]))
+            cell["seconds"] = time.time() - start
+            sink.write(json.dumps(cell) + "\n")
+            sink.flush()
+            records.append(cell)
+            progress.advance(bar)
+    frame = pd.DataFrame([r for r in records if r["task"] in task_ids and r["seed"] in seeds])
+    command = f".venv/bin/python benchmarks/draft_settings.py --seeds {args.seeds}"
+    text = table(frame, command + (f" --tasks {args.tasks}" if args.tasks else ""))
+    print(text)
+    if args.write:
+        write_section(SECTION, text)
+
+
+if __name__ == "__main__":
+    main()
