@@ -46,7 +46,7 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
     *(("small trees", name, ("classification", "regression")) for name in SMALL_TREES_BOOSTING),
     *(("few columns", name, ("classification",)) for name in FEW_FEATURES_TREES),
 ]
-RULE_SETTINGS = {"small trees": SMALL_TREES_BOOSTING, "few columns": FEW_FEATURES_TREES}
+RULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {"small trees": SMALL_TREES_BOOSTING, "few columns": FEW_FEATURES_TREES}
 
 
 def _estimator(problem: str, name: str, params: dict[str, Any], seed: int) -> Any:
@@ -113,7 +113,8 @@ def table(frame: pd.DataFrame, command: str) -> str:
         "| rule − defaults (95% CI, + = rule better) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (rule, name, task_id), group in frame.groupby(["rule", "family", "task"], sort=False):
+    for key, group in frame.groupby(["rule", "family", "task"]):
+        rule, name, task_id = (str(part) for part in key)
         spec = load_task(task_id).spec
         sign = 1.0 if spec.metric_info.higher_is_better else -1.0
         mean, lo, hi = paired_ci(sign * (group["rule_score"] - group["default_score"]).to_numpy())
