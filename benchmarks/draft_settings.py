@@ -28,7 +28,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, paired_ci, write_section
-from vs_automl import _submission, tabular_tasks
+from vs_automl import _submission, build_estimator, tabular_tasks
 
 from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
 from airlab.coders.offline.families import family
@@ -37,7 +37,7 @@ from airlab.tasks.folds import refit_view
 from airlab.tasks.grader import Grader
 from airlab.tasks.loader import Task
 from airlab.tasks.preview import make_preview
-from airlab.tasks.splits import ID, make_splits
+from airlab.tasks.splits import ID, HiddenSplits, make_splits
 
 SECTION = "## Draft settings on small data"
 
@@ -49,21 +49,12 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
 RULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {"small trees": SMALL_TREES_BOOSTING, "few columns": FEW_FEATURES_TREES}
 
 
-def _estimator(problem: str, name: str, params: dict[str, Any], seed: int) -> Any:
-    fam = family(problem, name)
-    namespace: dict[str, Any] = {"THREADS": 1}
-    for line in fam.imports:
-        exec(line, namespace)
-    return eval(fam.render(params, seed), namespace)
-
-
-def _score(task: Task, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
+def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
-    view = refit_view(task, make_splits(task, seed))
     target = task.spec.target
     X = view.train.drop(columns=[target])
     y = view.train[target].astype(str) if task.spec.kind.is_classification else view.train[target].to_numpy(float)
@@ -76,7 +67,7 @@ def _score(task: Task, seed: int, problem: str, name: str, params: dict[str, Any
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
                               OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), categorical),
     ])
-    model = make_pipeline(prep, _estimator(problem, name, params, seed))
+    model = make_pipeline(prep, build_estimator(family(problem, name), params, seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y)
@@ -144,8 +135,9 @@ def main() -> None:
         for cell in todo:
             task = load_task(cell["task"])
             start = time.time()
-            cell["default_score"] = _score(task, cell["seed"], cell["problem"], cell["family"], {})
-            cell["rule_score"] = _score(task, cell["seed"], cell["problem"], cell["family"],
+            view = refit_view(task, make_splits(task, cell["seed"]))
+            cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"], {})
+            cell["rule_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
                                         dict(RULE_SETTINGS[cell["rule"]][cell["family"]]))
             cell["seconds"] = time.time() - start
             sink.write(json.dumps(cell) + "\n")

@@ -29,6 +29,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, paired_ci, run_isolated, write_section
 
 from airlab import api
+from airlab.coders.offline.families import CATALOGUE, Family
 from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids, load_task
 from airlab.tasks.folds import refit_view
@@ -102,6 +104,14 @@ def run_flaml(task: Task, seed: int, budget: float) -> tuple[float, float]:
     return (grade.scores["test"] if grade.valid else float("nan")), seconds
 
 
+def build_estimator(fam: Family, params: dict[str, Any], seed: int) -> Any:
+    """The family's model exactly as the offline coder renders it, on one thread."""
+    namespace: dict[str, Any] = {"THREADS": 1}
+    for line in fam.imports:
+        exec(line, namespace)
+    return eval(fam.render(params, seed), namespace)
+
+
 def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, float]:
     """Random families and settings; pick by a hold-out of the usable rows; refit the best."""
     from sklearn.compose import ColumnTransformer
@@ -110,7 +120,6 @@ def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, floa
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from airlab.coders.offline.families import CATALOGUE
 
     rng = random.Random(seed)
     view = refit_view(task, make_splits(task, seed))
@@ -129,14 +138,10 @@ def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, floa
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=strat)
     start = time.time()
     best: tuple[float, object] | None = None
-    namespace: dict[str, object] = {"THREADS": 1}
-    for fam in CATALOGUE[problem]:
-        for line in fam.imports:
-            exec(line, namespace)
     while time.time() - start < budget * 0.8:
         fam = rng.choice(CATALOGUE[problem])
         params = {k.name: rng.choice(k.values) for k in fam.knobs}
-        estimator = eval(fam.render(params, seed), namespace)
+        estimator = build_estimator(fam, params, seed)
         prep = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),

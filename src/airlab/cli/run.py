@@ -19,8 +19,6 @@ from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus
 
 console = Console()
-
-
 STATUS_STYLE = {"ok": "green", "buggy": "red", "timeout": "yellow", "invalid": "magenta", "failed": "red"}
 
 

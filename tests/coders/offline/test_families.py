@@ -35,23 +35,18 @@ def test_large_data_drafts_go_from_cheap_to_dear(problem: str, seed: int) -> Non
     assert [name for name in order if name in cheap] == cheap
 
 
-def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
-    def preview(task_id: str) -> DataPreview:
-        task = load_task(task_id)
-        return make_preview(task, make_splits(task, 0))
+def _preview(task_id: str) -> DataPreview:
+    task = load_task(task_id)
+    return make_preview(task, make_splits(task, 0))
 
-    titanic, digits = preview("titanic"), preview("digits")  # 3 and 64 feature columns
+
+def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
+    titanic, digits = _preview("titanic"), _preview("digits")  # 3 and 64 feature columns
     for name, settings in FEW_FEATURES_TREES.items():
         assert _size_params("classification", name, {}, titanic) == settings
         assert _size_params("classification", name, {}, digits) == {}
         # the search's own settings win over the draft's
         assert _size_params("classification", name, {"min_samples_leaf": 1}, titanic)["min_samples_leaf"] == 1
-    assert _size_params("classification", "extra_trees", {}, titanic) == FEW_FEATURES_TREES["extra_trees"]
-
-
-def _preview(task_id: str) -> DataPreview:
-    task = load_task(task_id)
-    return make_preview(task, make_splits(task, 0))
 
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])
