@@ -61,8 +61,10 @@ def test_refit_growth_is_the_refit_rows_over_a_search_run_rows() -> None:
 
 
 def test_auto_folds() -> None:
-    small, large, series = load_task("iris"), load_task("diamonds"), load_task("co2")
+    small, mid = load_task("iris"), load_task("affairs")
+    large, series = load_task("diamonds"), load_task("co2")
     assert resolve_folds("auto", small, make_splits(small)) == 5
+    assert resolve_folds("auto", mid, make_splits(mid)) == 3  # 4,138 search-able rows
     assert resolve_folds("auto", large, make_splits(large)) == 1
     assert resolve_folds(5, series, make_splits(series)) == 1
 
