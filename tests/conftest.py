@@ -27,6 +27,15 @@ def run_json(*args: str, timeout: float = 600) -> dict[str, Any]:
     return json.loads(done.stdout[start:])
 
 
+def view_folders(run_dir: Path, node_id: int) -> list[Path]:
+    """Where each hidden view's run of a node keeps its logs and submission (one per fold)."""
+    from airlab.rundir import view_dir
+    from airlab.store.run_store import RunStore
+
+    n_views = int(RunStore(run_dir / "journal.sqlite", readonly=True).meta().get("eval_folds", 1))
+    return [view_dir(run_dir, node_id, k, n_views) for k in range(n_views)]
+
+
 @pytest.fixture
 def tmp_runs(tmp_path: Path) -> Path:
     out = tmp_path / "runs"

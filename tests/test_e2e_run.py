@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import airlab, run_json
+from tests.conftest import airlab, run_json, view_folders
 from tests.tasks.test_spec import GOOD, write_task
 
 REQUIRED = {
@@ -27,8 +27,8 @@ def test_run_builtin_tasks(tmp_runs: Path, task: str, nodes: int) -> None:
     on_disk = json.loads((run_dir / "result.json").read_text())
     assert on_disk["test_score"] == result["test_score"]
     for node_id in range(nodes):
-        folder = run_dir / "nodes" / f"{node_id:04d}"
-        assert (folder / "solution.py").exists() and (folder / "stdout.txt").exists()
+        assert (run_dir / "nodes" / f"{node_id:04d}" / "solution.py").exists()
+        assert all((view / "stdout.txt").exists() for view in view_folders(run_dir, node_id))
     assert result["val_score"] is not None and result["oracle_test_score"] is not None
     better = (lambda a, b: a >= b) if result["higher_is_better"] else (lambda a, b: a <= b)
     assert better(result["oracle_test_score"], result["node_test_score"])  # the oracle is the best single node

@@ -46,7 +46,7 @@ class RunConfig(BaseModel):
     max_cost: float | None = None  # hard cap on LLM spend in USD
     base_url: str | None = None  # OpenAI-compatible server for openai:MODEL coders
     operator_mode: str = "prompt"  # prompt | react (multi-step tool-using operators)
-    eval_folds: str = "1"  # hidden K-fold evaluation: an integer or "auto"
+    eval_folds: str = "auto"  # hidden K-fold evaluation: an integer, or "auto" (see tasks.folds.resolve_folds)
     refit: RefitMode = "auto"  # see refits(); measured in BENCHMARKS.md
     ensemble: bool = True  # greedy ensemble of nodes, chosen on search rows; val decides if it is used
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from airlab.search.node import Node, NodeStatus
 from airlab.store.run_store import RunStore
-from tests.conftest import AIRLAB, airlab, run_json
+from tests.conftest import AIRLAB, airlab, run_json, view_folders
 
 
 def _check_consistent(run_dir: Path, budget: int) -> list[Node]:
@@ -28,10 +28,11 @@ def _check_consistent(run_dir: Path, budget: int) -> list[Node]:
     for node in nodes:
         folder = run_dir / "nodes" / f"{node.id:04d}"
         assert (folder / "solution.py").read_text() == node.code
-        assert (folder / "stdout.txt").exists() and (folder / "stderr.txt").exists()
-        assert not (folder / "workspace").exists()
+        views = view_folders(run_dir, node.id)
+        assert all((view / "stdout.txt").exists() and (view / "stderr.txt").exists() for view in views)
+        assert not any((view / "workspace").exists() for view in [folder, *views])
         if node.status == NodeStatus.OK:
-            assert (folder / "submission.csv").stat().st_size > 0
+            assert all((view / "submission.csv").stat().st_size > 0 for view in views)
             assert node.id in hidden and node.search_score is not None
         else:
             assert node.id not in hidden

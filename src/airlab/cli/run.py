@@ -65,7 +65,7 @@ def run_command(
     operator: str = typer.Option("prompt", "--operator", help="prompt (one-shot) or react (multi-step with tools)."),
     executor: str = typer.Option("local", "--executor", help="local or ray."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
-    eval_folds: str = typer.Option("1", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 folds below 1,000 search-able rows, 3 below 10,000, else 1)."),
+    eval_folds: str = typer.Option("auto", "--eval-folds", help="Hidden K-fold evaluation: K, or auto (5 folds below 1,000 search-able rows, 3 below 10,000, else 1)."),
     refit: RefitMode = typer.Option("auto", "--refit",
                                     help="Refit the final answer on all agent-usable rows: always, never, or auto (unless it is "
                                          "already a vote of K fold runs on a label metric)."),
