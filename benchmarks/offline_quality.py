@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/offline_quality.py [--nodes 10] [--seeds 0] [--tasks a,b] [--write]
 
-Per task: the first draft's search score, the best search score after the budget, whether search
-improved on the first draft, the selected node's test score, the oracle best test score, and the
-share of valid nodes. Lower-is-better metrics are marked with a down arrow.
+Per task, with the run's defaults (hidden folds `auto`, ensemble, `--refit auto`): the number of
+hidden folds, the first draft's search score, the best search score after the budget, whether
+search improved on the first draft, the final answer's test score and its refit's, the oracle best
+single node's test score, and the share of valid nodes. Lower-is-better metrics are marked with a
+down arrow.
 """
 
 from __future__ import annotations
@@ -52,20 +54,23 @@ def main() -> None:
         total += 1
         arrow = "↑" if result.higher_is_better else "↓"
         rows.append(
-            f"| {task_id} | {seed} | {result.metric} {arrow} | {_f(first)} | {_f(best)} | {'yes' if improved else 'no'} "
-            f"| {_f(result.test_score)} | {_f(result.oracle_test_score)} | {result.n_valid}/{result.n_nodes} "
+            f"| {task_id} | {seed} | {result.eval_folds} | {result.metric} {arrow} | {_f(first)} | {_f(best)} | {'yes' if improved else 'no'} "
+            f"| {_f(result.test_score)} | {_f(result.refit_test_score)} | {_f(result.oracle_test_score)} "
+            f"| {result.n_valid}/{result.n_nodes} "
             f"| {result.wall_seconds:.0f} |"
         )
     lines = [
         SECTION, "",
         f"Machine: {machine()}. Command: `.venv/bin/python benchmarks/offline_quality.py --nodes {args.nodes} "
-        f"--seeds {args.seeds}`. Greedy policy (5 drafts, then improve/debug), offline coder, bubblewrap sandbox. "
+        f"--seeds {args.seeds}`. Greedy policy (5 drafts, then improve/debug), offline coder, "
+        f"the run's defaults (warm workers in bubblewrap, hidden folds `auto`, ensemble, `--refit auto`). "
         f"Total {time.time() - start_all:.0f} s.",
         "",
         f"Search improved on the first draft on **{improved_count} of {total}** runs.",
         "",
-        "| task | seed | metric | first draft (search) | best (search) | improved | selected (test) | oracle (test) | valid | seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| task | seed | folds | metric | first draft (search) | best (search) | improved | final answer (test) "
+        "| refitted (test) | oracle node (test) | valid | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows, "",
     ]
     table = "\n".join(lines)

@@ -58,16 +58,19 @@ class RunConfig(BaseModel):
             return "always" if value else "never"
         return value
 
-    def refits(self, prediction: str, n_views: int) -> bool:
+    def refits(self, prediction: str, n_views: int, forecasting: bool = False) -> bool:
         """Whether the final answer is refitted on all agent-usable rows.
 
         ``auto`` refits unless the task is scored on labels and the search ran K > 1 fold runs: then
         the answer is already a vote of K models, and one refitted model gives up the vote's lower
         variance for a fifth more rows, which lost on titanic and penguins (BENCHMARKS.md).
         Probabilities and values are averaged rather than voted, and there the refit wins.
+        Nor does it refit a forecast: the search, val and test rows are dealt at random inside one
+        future horizon, so a refit's train would end after the test times it is asked to forecast,
+        with holes where they were (co2's MASE went from 0.88 to 4.1).
         """
         if self.refit == "auto":
-            return not (prediction == "label" and n_views > 1)
+            return not (forecasting or (prediction == "label" and n_views > 1))
         return self.refit == "always"
 
 

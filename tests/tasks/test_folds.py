@@ -90,6 +90,7 @@ def test_refit_modes() -> None:
     assert auto.refit == "auto"
     assert not auto.refits("label", 5)  # already a vote of five fold runs
     assert auto.refits("label", 1) and auto.refits("proba", 5) and auto.refits("value", 5)
+    assert not auto.refits("value", 1, forecasting=True)  # the refit's train would pass the test times
     assert RunConfig(task="iris", refit="always").refits("label", 5)
     assert not RunConfig(task="iris", refit="never").refits("proba", 1)
     # journals written when refit was a switch still resume as they were configured
