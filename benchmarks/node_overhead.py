@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section
 
 from airlab.execution.candidate import judge, make_job
-from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, bubblewrap_works
+from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
 from airlab.tasks import load_task
 from airlab.tasks.grader import Grader
 from airlab.tasks.splits import make_splits
@@ -62,9 +62,9 @@ def main() -> None:
     bare_dir = root / "bare"
     shutil.copytree(public, bare_dir)
     (bare_dir / "solution.py").write_text(CANDIDATE)
-    sandboxes = [("airlab (bubblewrap)", BubblewrapSandbox())] if bubblewrap_works() else []
+    sandboxes: list[tuple[str, Sandbox]] = [("airlab (bubblewrap)", BubblewrapSandbox())] if bubblewrap_works() else []
     sandboxes.append(("airlab (plain)", PlainSandbox()))
-    times: dict[str, list[float]] = {"bare python solution.py": []} | {name: [] for name, _ in sandboxes}
+    times: dict[str, list[float]] = {name: [] for name in ["bare python solution.py", *(n for n, _ in sandboxes)]}
     limits = task.spec.limits
     for i in track(range(args.repeats), description="node turnaround"):
         start = time.perf_counter()
