@@ -120,7 +120,6 @@ def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, floa
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-
     rng = random.Random(seed)
     view = refit_view(task, make_splits(task, seed))
     target = task.spec.target

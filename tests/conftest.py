@@ -32,7 +32,9 @@ def view_folders(run_dir: Path, node_id: int) -> list[Path]:
     from airlab.rundir import view_dir
     from airlab.store.run_store import RunStore
 
-    n_views = int(RunStore(run_dir / "journal.sqlite", readonly=True).meta().get("eval_folds", 1))
+    store = RunStore(run_dir / "journal.sqlite", readonly=True)
+    n_views = int(store.meta().get("eval_folds", 1))
+    store.close()
     return [view_dir(run_dir, node_id, k, n_views) for k in range(n_views)]
 
 

@@ -31,7 +31,7 @@ from airlab.tasks.folds import refit_growth, views_for
 from airlab.tasks.grader import Grader
 from airlab.tasks.loader import Task, load_task
 from airlab.tasks.preview import make_preview
-from airlab.tasks.spec import Limits, TaskKind
+from airlab.tasks.spec import Limits
 from airlab.tasks.workspace import describe, write_public_files
 
 
@@ -126,7 +126,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     n_views = len(views)
     growth = refit_growth(splits, fold_splits)
     base = Grader(task, splits)
-    refit = config.refits(task.spec.metric_info.prediction, n_views, task.spec.kind == TaskKind.FORECASTING)
+    refit = config.refits(task, n_views)
     reserve = FinalStageReserve(config, n_views, executor.capacity, growth,
                                 answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]),
                                 refit=refit)

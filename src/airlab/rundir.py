@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from airlab import __version__
 from airlab.ensemble.selection import Ensemble
+from airlab.tasks.spec import TaskKind
+
+if TYPE_CHECKING:
+    from airlab.tasks.loader import Task
 
 RefitMode = Literal["auto", "always", "never"]
 
@@ -58,7 +62,7 @@ class RunConfig(BaseModel):
             return "always" if value else "never"
         return value
 
-    def refits(self, prediction: str, n_views: int, forecasting: bool = False) -> bool:
+    def refits(self, task: Task, n_views: int) -> bool:
         """Whether the final answer is refitted on all agent-usable rows.
 
         ``auto`` refits unless the task is scored on labels and the search ran K > 1 fold runs: then
@@ -70,7 +74,8 @@ class RunConfig(BaseModel):
         with holes where they were (co2's MASE went from 0.88 to 4.1).
         """
         if self.refit == "auto":
-            return not (forecasting or (prediction == "label" and n_views > 1))
+            forecast = task.spec.kind == TaskKind.FORECASTING
+            return not (forecast or (task.spec.metric_info.prediction == "label" and n_views > 1))
         return self.refit == "always"
 
 

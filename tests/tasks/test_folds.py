@@ -86,13 +86,14 @@ def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
 
 
 def test_refit_modes() -> None:
+    labels, proba, values, forecast = (load_task(t) for t in ("iris", "breast-cancer", "diabetes", "co2"))
     auto = RunConfig(task="iris")
     assert auto.refit == "auto"
-    assert not auto.refits("label", 5)  # already a vote of five fold runs
-    assert auto.refits("label", 1) and auto.refits("proba", 5) and auto.refits("value", 5)
-    assert not auto.refits("value", 1, forecasting=True)  # the refit's train would pass the test times
-    assert RunConfig(task="iris", refit="always").refits("label", 5)
-    assert not RunConfig(task="iris", refit="never").refits("proba", 1)
+    assert not auto.refits(labels, 5)  # already a vote of five fold runs
+    assert auto.refits(labels, 1) and auto.refits(proba, 5) and auto.refits(values, 5)
+    assert not auto.refits(forecast, 1)  # the refit's train would pass the test times
+    assert RunConfig(task="iris", refit="always").refits(labels, 5)
+    assert not RunConfig(task="iris", refit="never").refits(proba, 1)
     # journals written when refit was a switch still resume as they were configured
     assert RunConfig.model_validate({"task": "iris", "refit": True}).refit == "always"
     assert RunConfig.model_validate({"task": "iris", "refit": False}).refit == "never"
