@@ -47,6 +47,23 @@ def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
         assert _size_params("classification", name, {}, digits) == {}
         # the search's own settings win over the draft's
         assert _size_params("classification", name, {"min_samples_leaf": 1}, titanic)["min_samples_leaf"] == 1
+        knobs = {k.name: k.values for k in family("classification", name).knobs}
+        assert all(value in knobs[knob] for knob, value in settings.items())
+
+
+@pytest.mark.parametrize("problem", ["classification", "regression"])
+@pytest.mark.parametrize("name", ["random_forest", "extra_trees"])
+def test_forest_leaf_cap_renders_every_grid_value(problem: str, name: str) -> None:
+    """Each step of the leaf-count knob builds the forest it names, the unbounded one included."""
+    fam = family(problem, name)
+    grid = {k.name: k.values for k in fam.knobs}["max_leaf_nodes"]
+    assert None in grid and grid[-1] is None  # the last step lifts the cap
+    namespace: dict[str, object] = {"THREADS": 1}
+    for line in fam.imports:
+        exec(line, namespace)
+    for value in grid:
+        model = eval(fam.render({"max_leaf_nodes": value}, seed=0), namespace)
+        assert model.get_params()["max_leaf_nodes"] == value
 
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])
