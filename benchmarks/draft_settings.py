@@ -28,7 +28,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, paired_ci, write_section
-from vs_automl import _submission, build_estimator, tabular_tasks
+from vs_automl import _submission, tabular_tasks
 
 from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
 from airlab.coders.offline.families import family
@@ -67,7 +67,7 @@ def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, p
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
                               OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), categorical),
     ])
-    model = make_pipeline(prep, build_estimator(family(problem, name), params, seed))
+    model = make_pipeline(prep, family(problem, name).build(params, seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y)

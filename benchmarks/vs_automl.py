@@ -29,7 +29,6 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, paired_ci, run_isolated, write_section
 
 from airlab import api
-from airlab.coders.offline.families import CATALOGUE, Family
+from airlab.coders.offline.families import CATALOGUE
 from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids, load_task
 from airlab.tasks.folds import refit_view
@@ -104,14 +103,6 @@ def run_flaml(task: Task, seed: int, budget: float) -> tuple[float, float]:
     return (grade.scores["test"] if grade.valid else float("nan")), seconds
 
 
-def build_estimator(fam: Family, params: dict[str, Any], seed: int) -> Any:
-    """The family's model exactly as the offline coder renders it, on one thread."""
-    namespace: dict[str, Any] = {"THREADS": 1}
-    for line in fam.imports:
-        exec(line, namespace)
-    return eval(fam.render(params, seed), namespace)
-
-
 def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, float]:
     """Random families and settings; pick by a hold-out of the usable rows; refit the best."""
     from sklearn.compose import ColumnTransformer
@@ -140,7 +131,7 @@ def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, floa
     while time.time() - start < budget * 0.8:
         fam = rng.choice(CATALOGUE[problem])
         params = {k.name: rng.choice(k.values) for k in fam.knobs}
-        estimator = build_estimator(fam, params, seed)
+        estimator = fam.build(params, seed)
         prep = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),

@@ -34,11 +34,18 @@ class Family:
         merged = {**self.defaults, **params, "seed": seed}
         return self.template.format(**{k: repr(v) if isinstance(v, str) else v for k, v in merged.items()})
 
+    def build(self, params: dict[str, Any], seed: int, threads: int = 1) -> Any:
+        """The model exactly as a rendered script constructs it (for measuring a family outside a run)."""
+        namespace: dict[str, Any] = {"THREADS": threads}
+        for line in self.imports:
+            exec(line, namespace)
+        return eval(self.render(params, seed), namespace)
+
 
 F = Family
-# A forest's trees grown leaf by best leaf up to a cap, the last step unbounded: on a few thousand
-# rows of a few columns, 128-512 leaves per tree smooth its probabilities where a minimum leaf size
-# alone does not (see FEW_FEATURES_TREES in this package).
+# At most this many leaves per forest tree (grown best leaf first), the last step without a cap: on a
+# few thousand rows of a few columns, 128-512 leaves smooth a forest's probabilities where a minimum
+# leaf size alone does not (see FEW_FEATURES_TREES in this package).
 LEAF_NODES = Knob("max_leaf_nodes", (32, 64, 128, 256, 512, None))
 CLASSIFICATION: list[Family] = [
     F("lightgbm", "boosting", ("classification",), ("from lightgbm import LGBMClassifier",),
