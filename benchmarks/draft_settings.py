@@ -6,7 +6,8 @@ The offline coder drafts some families with settings other than their defaults, 
 data (`_size_params` in `airlab.coders.offline`): LightGBM with small trees on small, narrow data;
 forests with larger leaves and more columns per split on few columns. This measures each rule with
 fixed models, outside any search: for every tabular task and split seed, the family as the coder
-renders it, once with its defaults and once with the rule's settings, trained on every row the
+renders it, once with its defaults (or, for a rule that refines another on smaller data, with that
+rule's settings) and once with the rule's settings, trained on every row the
 agent may use (train, search and val) and scored on the hidden test rows. The preprocessing is the
 same for both (median imputation, ordinal categories). It prints, per rule and task, the mean score
 of both and the paired difference with a 95% t interval, and says whether the rule applies to the
@@ -30,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, paired_ci, write_section
 from vs_automl import _submission, tabular_tasks
 
-from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
+from airlab.coders.offline import (
+    FEW_FEATURES_TREES,
+    FEW_ROWS_REGRESSION_BOOSTING,
+    SMALL_TREES_BOOSTING,
+    _size_params,
+)
 from airlab.coders.offline.families import family
 from airlab.tasks import load_task
 from airlab.tasks.folds import refit_view
@@ -44,9 +50,13 @@ SECTION = "## Draft settings on small data"
 # (rule, family, problems it is measured on): every family a rule sets, on every problem it may set it
 RULES: list[tuple[str, str, tuple[str, ...]]] = [
     *(("small trees", name, ("classification", "regression")) for name in SMALL_TREES_BOOSTING),
+    *(("few rows", name, ("regression",)) for name in FEW_ROWS_REGRESSION_BOOSTING),
     *(("few columns", name, ("classification",)) for name in FEW_FEATURES_TREES),
 ]
-RULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {"small trees": SMALL_TREES_BOOSTING, "few columns": FEW_FEATURES_TREES}
+RULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "small trees": SMALL_TREES_BOOSTING, "few rows": FEW_ROWS_REGRESSION_BOOSTING, "few columns": FEW_FEATURES_TREES}
+# what a rule is measured against: the family's defaults, or the rule it refines on smaller data
+BASELINE: dict[str, dict[str, dict[str, Any]]] = {"few rows": SMALL_TREES_BOOSTING}
 
 
 def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
@@ -85,7 +95,8 @@ def cells(task_ids: list[str], seeds: list[int]) -> list[dict[str, Any]]:
         for rule, name, problems in RULES:
             if problem not in problems:
                 continue
-            applies = _size_params(problem, name, {}, preview) != {}
+            drafted = _size_params(problem, name, {}, preview)
+            applies = all(drafted.get(knob) == value for knob, value in RULE_SETTINGS[rule][name].items())
             for seed in seeds:
                 out.append({"task": task_id, "seed": seed, "rule": rule, "family": name, "problem": problem,
                             "applies": applies, "rows": preview.n_train, "columns": len(preview.columns)})
@@ -96,12 +107,13 @@ def table(frame: pd.DataFrame, command: str) -> str:
     lines = [
         SECTION, "",
         f"Machine: {machine()}. Command: `{command}`. Fixed models, no search: each family as the offline coder "
-        "renders it, with its defaults and with the settings a draft rule gives it, trained on all usable rows "
+        "renders it, with its defaults (the few-rows rule: with the small-trees settings it refines) and with the "
+        "settings a draft rule gives it, trained on all usable rows "
         "(train, search and val) of each split seed and scored on the hidden test rows; same preprocessing for "
         "both. Rows and columns are those an agent's train file has at split seed 0 (what the rule looks at).",
         "",
-        "| rule | family | task | metric | rows / columns | rule applies | seeds | defaults | rule's settings "
-        "| rule − defaults (95% CI, + = rule better) |",
+        "| rule | family | task | metric | rows / columns | rule applies | seeds | baseline | rule's settings "
+        "| rule − baseline (95% CI, + = rule better) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, group in frame.groupby(["rule", "family", "task"]):
@@ -136,7 +148,8 @@ def main() -> None:
             task = load_task(cell["task"])
             start = time.time()
             view = refit_view(task, make_splits(task, cell["seed"]))
-            cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"], {})
+            baseline = dict(BASELINE.get(cell["rule"], {}).get(cell["family"], {}))
+            cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"], baseline)
             cell["rule_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
                                         dict(RULE_SETTINGS[cell["rule"]][cell["family"]]))
             cell["seconds"] = time.time() - start
@@ -144,7 +157,10 @@ def main() -> None:
             sink.flush()
             records.append(cell)
             progress.advance(bar)
-    frame = pd.DataFrame([r for r in records if r["task"] in task_ids and r["seed"] in seeds])
+    # whether a rule applies is the current code's answer, not the one recorded with an older rule set
+    applies = {(c["task"], c["rule"], c["family"]): c["applies"] for c in cells(task_ids, seeds[:1])}
+    frame = pd.DataFrame([{**r, "applies": applies[(r["task"], r["rule"], r["family"])]}
+                          for r in records if r["task"] in task_ids and r["seed"] in seeds])
     command = f".venv/bin/python benchmarks/draft_settings.py --seeds {args.seeds}"
     text = table(frame, command + (f" --tasks {args.tasks}" if args.tasks else ""))
     print(text)

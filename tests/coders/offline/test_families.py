@@ -6,7 +6,13 @@ import random
 
 import pytest
 
-from airlab.coders.offline import FEW_FEATURES_TREES, SMALL_TREES_BOOSTING, _size_params
+from airlab.coders.offline import (
+    FEW_FEATURES_TREES,
+    FEW_ROWS_REGRESSION,
+    FEW_ROWS_REGRESSION_BOOSTING,
+    SMALL_TREES_BOOSTING,
+    _size_params,
+)
 from airlab.coders.offline.families import LARGE_ROWS, TIERS, draft_order, family, large_data_cost
 from airlab.tasks.loader import load_task
 from airlab.tasks.preview import DataPreview, make_preview
@@ -64,7 +70,8 @@ def test_forest_leaf_cap_renders_every_grid_value(problem: str, name: str) -> No
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])
 def test_boosting_on_small_narrow_data_drafts_with_small_trees(problem: str) -> None:
-    narrow, wide, large = _preview("titanic"), _preview("digits"), _preview("diamonds")
+    narrow, wide, large = _preview("exam-scores"), _preview("digits"), _preview("diamonds")
+    assert FEW_ROWS_REGRESSION < narrow.n_train <= LARGE_ROWS
     assert large.n_train > LARGE_ROWS and len(wide.columns) == 64
     for name, settings in SMALL_TREES_BOOSTING.items():
         assert _size_params(problem, name, {}, narrow) == settings
@@ -75,3 +82,15 @@ def test_boosting_on_small_narrow_data_drafts_with_small_trees(problem: str) -> 
         knobs = {k.name: k.values for k in family(problem, name).knobs}
         assert all(value in knobs[knob] for knob, value in settings.items())
     assert _size_params(problem, "catboost", {}, narrow) == {}
+
+
+def test_regression_boosting_on_few_rows_drafts_leaves_of_two_rows() -> None:
+    few = _preview("mpg")  # 117 train rows, 9 columns
+    assert few.n_train <= FEW_ROWS_REGRESSION
+    for name, settings in FEW_ROWS_REGRESSION_BOOSTING.items():
+        assert settings != SMALL_TREES_BOOSTING[name]
+        assert _size_params("regression", name, {}, few) == settings
+        assert _size_params("classification", name, {}, few) == SMALL_TREES_BOOSTING[name]
+        assert _size_params("regression", name, {"min_child_samples": 20}, few)["min_child_samples"] == 20
+        knobs = {k.name: k.values for k in family("regression", name).knobs}
+        assert all(value in knobs[knob] for knob, value in settings.items())

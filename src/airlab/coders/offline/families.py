@@ -109,7 +109,7 @@ REGRESSION: list[Family] = [
       dict(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20, subsample=0.8,
            colsample_bytree=0.8, reg_lambda=1.0),
       (Knob("n_estimators", (250, 500, 1000, 1500)), Knob("learning_rate", (0.02, 0.03, 0.05, 0.1)),
-       Knob("num_leaves", (7, 15, 31, 63)), Knob("min_child_samples", (5, 10, 20, 40)),
+       Knob("num_leaves", (7, 15, 31, 63)), Knob("min_child_samples", (2, 5, 10, 20, 40)),
        Knob("colsample_bytree", (0.5, 0.7, 0.8, 1.0)), Knob("reg_lambda", (0.0, 1.0, 5.0)))),
     F("catboost", "boosting", ("regression",), ("from catboost import CatBoostRegressor",),
       "CatBoostRegressor(iterations={iterations}, learning_rate={learning_rate}, depth={depth}, l2_leaf_reg={l2}, "
