@@ -1,17 +1,17 @@
-"""The offline coder's data-dependent draft settings against the families' plain defaults.
+"""The offline coder's data-dependent draft settings against the families' defaults.
 
     .venv/bin/python benchmarks/draft_settings.py [--seeds 0,...,19] [--tasks ...] [--write]
 
 The offline coder drafts some families with settings other than their defaults, depending on the
-data (`_size_params` in `airlab.coders.offline`): LightGBM with small trees on small, narrow data;
-forests with larger leaves and more columns per split on few columns. This measures each rule with
-fixed models, outside any search: for every tabular task and split seed, the family as the coder
-renders it, once with its defaults (or, for a rule that refines another on smaller data, with that
-rule's settings) and once with the rule's settings, trained on every row the
-agent may use (train, search and val) and scored on the hidden test rows. The preprocessing is the
-same for both (median imputation, ordinal categories). It prints, per rule and task, the mean score
-of both and the paired difference with a 95% t interval, and says whether the rule applies to the
-task's data; `--write` puts the table into BENCHMARKS.md.
+data (`_size_params` in `airlab.coders.offline`): LightGBM with small trees on small, narrow data,
+and smaller leaves still for a regression on few rows; forests with larger leaves and more columns
+per split on few columns. This measures each rule with fixed models, outside any search: for every
+tabular task and split seed, the family as the coder renders it, once with its defaults (or, for a
+rule that refines another on smaller data, with that rule's settings) and once with the rule's
+settings, trained on every row the agent may use (train, search and val) and scored on the hidden
+test rows. The preprocessing is the same for both (median imputation, ordinal categories). It
+prints, per rule and task, the mean score of both and the paired difference with a 95% t interval,
+and says whether the rule applies to the task's data; `--write` puts the table into BENCHMARKS.md.
 """
 
 from __future__ import annotations

@@ -403,8 +403,8 @@ def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataP
         out = {**FEW_FEATURES_TREES[name], **out}
     if (problem in ("classification", "regression") and name in SMALL_TREES_BOOSTING
             and preview.n_train <= LARGE_ROWS and len(preview.columns) <= SMALL_TREES_MAX_COLUMNS):
-        small = FEW_ROWS_REGRESSION_BOOSTING if problem == "regression" and preview.n_train <= FEW_ROWS_REGRESSION else SMALL_TREES_BOOSTING
-        out = {**small[name], **out}
+        few_rows = problem == "regression" and preview.n_train <= FEW_ROWS_REGRESSION
+        out = {**(FEW_ROWS_REGRESSION_BOOSTING if few_rows else SMALL_TREES_BOOSTING)[name], **out}
     return out
 
 
