@@ -56,8 +56,12 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 RULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "small trees": SMALL_TREES_BOOSTING, "few rows": FEW_ROWS_REGRESSION_BOOSTING, "few columns": FEW_FEATURES_TREES}
-# what a rule is measured against: the family's defaults, or the rule it refines on smaller data
-BASELINE: dict[str, dict[str, dict[str, Any]]] = {"few rows": SMALL_TREES_BOOSTING}
+# a rule that refines another on smaller data is measured against that rule, the rest against the defaults
+REFINES: dict[str, str] = {"few rows": "small trees"}
+
+
+def baseline_settings(rule: str, name: str) -> dict[str, Any]:
+    return dict(RULE_SETTINGS[REFINES[rule]][name]) if rule in REFINES else {}
 
 
 def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
@@ -108,8 +112,9 @@ def table(frame: pd.DataFrame, command: str) -> str:
     lines = [
         SECTION, "",
         f"Machine: {machine()}. Command: `{command}`. Fixed models, no search: each family as the offline coder "
-        "renders it, with its defaults (the few-rows rule: with the small-trees settings it refines) and with the "
-        "settings a draft rule gives it, trained on all usable rows "
+        "renders it, with its defaults ("
+        + "; ".join(f"the {rule} rule: with the {base} rule's settings it refines" for rule, base in REFINES.items())
+        + ") and with the settings a draft rule gives it, trained on all usable rows "
         "(train, search and val) of each split seed and scored on the hidden test rows; same preprocessing for "
         "both. Rows and columns are those an agent's train file has at split seed 0 (what the rule looks at).",
         "",
@@ -142,15 +147,16 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     records = [json.loads(ln) for ln in args.records.read_text().splitlines()] if args.records.exists() else []
     have = {(r["task"], r["seed"], r["rule"], r["family"]) for r in records}
-    todo = [c for c in cells(task_ids, seeds) if (c["task"], c["seed"], c["rule"], c["family"]) not in have]
+    planned = cells(task_ids, seeds)
+    todo = [c for c in planned if (c["task"], c["seed"], c["rule"], c["family"]) not in have]
     with Progress() as progress, args.records.open("a") as sink:
         bar = progress.add_task("draft settings", total=len(todo))
         for cell in todo:
             task = load_task(cell["task"])
             start = time.time()
             view = refit_view(task, make_splits(task, cell["seed"]))
-            baseline = dict(BASELINE.get(cell["rule"], {}).get(cell["family"], {}))
-            cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"], baseline)
+            cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
+                                           baseline_settings(cell["rule"], cell["family"]))
             cell["rule_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
                                         dict(RULE_SETTINGS[cell["rule"]][cell["family"]]))
             cell["seconds"] = time.time() - start
@@ -159,7 +165,7 @@ def main() -> None:
             records.append(cell)
             progress.advance(bar)
     # whether a rule applies is the current code's answer, not the one recorded with an older rule set
-    applies = {(c["task"], c["rule"], c["family"]): c["applies"] for c in cells(task_ids, seeds[:1])}
+    applies = {(c["task"], c["rule"], c["family"]): c["applies"] for c in planned}
     frame = pd.DataFrame([{**r, "applies": applies[(r["task"], r["rule"], r["family"])]}
                           for r in records if r["task"] in task_ids and r["seed"] in seeds])
     command = f".venv/bin/python benchmarks/draft_settings.py --seeds {args.seeds}"

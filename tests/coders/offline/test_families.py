@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,12 @@ def _preview(task_id: str) -> DataPreview:
     return make_preview(task, make_splits(task, 0))
 
 
+def _on_grid(problem: str, name: str, settings: dict[str, Any]) -> bool:
+    """Draft settings sit on the family's knob grids, so the search can step away from them."""
+    knobs = {k.name: k.values for k in family(problem, name).knobs}
+    return all(value in knobs[knob] for knob, value in settings.items())
+
+
 def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
     titanic, digits = _preview("titanic"), _preview("digits")  # 3 and 64 feature columns
     for name, settings in FEW_FEATURES_TREES.items():
@@ -53,8 +60,7 @@ def test_forests_on_few_columns_draft_with_larger_leaves() -> None:
         assert _size_params("classification", name, {}, digits) == {}
         # the search's own settings win over the draft's
         assert _size_params("classification", name, {"min_samples_leaf": 1}, titanic)["min_samples_leaf"] == 1
-        knobs = {k.name: k.values for k in family("classification", name).knobs}
-        assert all(value in knobs[knob] for knob, value in settings.items())
+        assert _on_grid("classification", name, settings)
 
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])
@@ -78,9 +84,7 @@ def test_boosting_on_small_narrow_data_drafts_with_small_trees(problem: str) -> 
         assert _size_params(problem, name, {}, wide) == {}
         assert _size_params(problem, name, {}, large) == {}
         assert _size_params(problem, name, {"num_leaves": 31}, narrow)["num_leaves"] == 31
-        # the settings sit on the family's grid, so the search can step away from them
-        knobs = {k.name: k.values for k in family(problem, name).knobs}
-        assert all(value in knobs[knob] for knob, value in settings.items())
+        assert _on_grid(problem, name, settings)
     assert _size_params(problem, "catboost", {}, narrow) == {}
 
 
@@ -92,5 +96,4 @@ def test_regression_boosting_on_few_rows_drafts_leaves_of_two_rows() -> None:
         assert _size_params("regression", name, {}, few) == settings
         assert _size_params("classification", name, {}, few) == SMALL_TREES_BOOSTING[name]
         assert _size_params("regression", name, {"min_child_samples": 20}, few)["min_child_samples"] == 20
-        knobs = {k.name: k.values for k in family("regression", name).knobs}
-        assert all(value in knobs[knob] for knob, value in settings.items())
+        assert _on_grid("regression", name, settings)

@@ -388,7 +388,7 @@ SMALL_TREES_BOOSTING = {"lightgbm": dict(num_leaves=7, min_child_samples=5)}
 # each, and moved diabetes and exam-scores by less than their noise; on classification it gained
 # nothing (7 of 8 tasks leaned worse, within noise), so classification keeps leaves of 5.
 FEW_ROWS_REGRESSION = 1000
-FEW_ROWS_REGRESSION_BOOSTING = {"lightgbm": dict(num_leaves=7, min_child_samples=2)}
+FEW_ROWS_REGRESSION_BOOSTING = {"lightgbm": {**SMALL_TREES_BOOSTING["lightgbm"], "min_child_samples": 2}}
 
 
 def _size_params(problem: str, name: str, params: dict[str, Any], preview: DataPreview) -> dict[str, Any]:
