@@ -27,12 +27,12 @@ from airlab.search.diversity import draft_families, shannon_entropy
 from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
 from airlab.store.run_store import JOURNAL_FILE, RunStore
-from airlab.tasks.folds import refit_growth, views_for
-from airlab.tasks.grader import Grader
+from airlab.tasks.prediction.views import refit_growth, views_for
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.loader import Task, load_task
-from airlab.tasks.preview import make_preview
+from airlab.tasks.prediction.preview import make_preview
 from airlab.tasks.spec import Limits
-from airlab.tasks.workspace import describe, write_public_files
+from airlab.tasks.prediction.workspace import describe, write_public_files
 
 
 def effective_limits(task: Task, config: RunConfig) -> Limits:

@@ -25,9 +25,9 @@ from airlab.search.memory import build_memory
 from airlab.search.node import HiddenScores, Node, NodeStatus, Operator
 from airlab.search.policy import Action, Policy
 from airlab.store.run_store import RunStore
-from airlab.tasks.grader import SUBMISSION_FILE, Grader, combine_predictions
+from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader, combine_predictions
 from airlab.tasks.loader import Task
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.preview import DataPreview
 from airlab.tasks.spec import Limits
 
 NodeCallback = Callable[[Node, Journal], None]

@@ -6,7 +6,7 @@
 - :func:`grade_submission` validates and scores a submission made elsewhere.
 
 The hidden labels never leave the harness: they are re-derived here from the task and split seed
-and only used by the :class:`~airlab.tasks.grader.Grader`.
+and only used by the :class:`~airlab.tasks.prediction.submission.Grader`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from airlab.execution.candidate import judge, make_job
 from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.rundir import RunConfig
-from airlab.tasks.grader import Grader
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.loader import Task, load_task
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import PUBLIC_FILES, write_public_files
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.workspace import PUBLIC_FILES, write_public_files
 
 
 class EvalResult(BaseModel):

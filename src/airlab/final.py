@@ -32,12 +32,12 @@ from airlab.search.journal import Journal
 from airlab.search.node import Node
 from airlab.search.selection import Selection, select_final
 from airlab.store.run_store import RunStore
-from airlab.tasks.folds import refit_view
-from airlab.tasks.grader import SUBMISSION_FILE, Grader
+from airlab.tasks.prediction.views import refit_view
+from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader
 from airlab.tasks.loader import Task
 from airlab.tasks.spec import Limits
-from airlab.tasks.splits import HiddenSplits
-from airlab.tasks.workspace import write_public_files
+from airlab.tasks.prediction.splits import HiddenSplits
+from airlab.tasks.prediction.workspace import write_public_files
 
 
 @dataclass

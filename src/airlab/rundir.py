@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from airlab import __version__
-from airlab.ensemble.selection import Ensemble
+from airlab.tasks.prediction.blend import Ensemble
 from airlab.tasks.spec import TaskKind
 
 if TYPE_CHECKING:

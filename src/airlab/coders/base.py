@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from airlab.errors import AirlabError
 from airlab.search.memory import Memory
 from airlab.search.node import Node, Operator
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.preview import DataPreview
 from airlab.tasks.spec import Limits
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from airlab.execution.sandbox import RunResult, SandboxJob
 from airlab.search.node import NodeStatus
-from airlab.tasks.grader import SUBMISSION_FILE, Grade, Grader
+from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grade, Grader
 from airlab.tasks.spec import Limits
-from airlab.tasks.workspace import PUBLIC_FILES
+from airlab.tasks.prediction.workspace import PUBLIC_FILES
 
 
 @dataclass

@@ -34,7 +34,7 @@ from pydantic import BaseModel
 
 from airlab.errors import AirlabError, optional_import_error
 from airlab.execution.sandbox import RunResult, Sandbox, SandboxJob, make_sandbox
-from airlab.tasks.grader import SUBMISSION_FILE
+from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.spec import Limits
 
 MAX_SUBMISSION_BYTES = 256 * 1024**2  # a submission larger than this is not shipped back

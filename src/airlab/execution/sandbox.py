@@ -67,6 +67,7 @@ class RunResult(BaseModel):
     stdout_tail: str = ""
     stderr_tail: str = ""
     sandbox: str
+    cpu_seconds: float | None = None  # user + system time of the whole process tree, where measured
 
     @property
     def ok(self) -> bool:
@@ -198,6 +199,25 @@ def _limit_resources(limits: Limits) -> None:  # runs in the child before exec
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
 
+def _reap(proc: subprocess.Popen[bytes], timeout: float) -> float | None:
+    """Wait up to ``timeout`` for ``proc`` to end; when it has, set its return code and return the
+    CPU seconds of its whole tree (a child's rusage counts the descendants it reaped, and a
+    sandbox's init reaps them all)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            proc.poll()
+            return None
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return round(usage.ru_utime + usage.ru_stime, 4)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
+
+
 def _tree(root: psutil.Process, token: str) -> list[psutil.Process]:
     """The root and every descendant, plus any process carrying the token (escaped orphans)."""
     procs: dict[int, psutil.Process] = {}
@@ -290,12 +310,11 @@ class _BaseSandbox:
             )
             root = psutil.Process(proc.pid)
             self._active[token] = root
+            cpu: float | None = None
             while True:
-                try:
-                    proc.wait(timeout=self.poll_seconds)
+                cpu = _reap(proc, self.poll_seconds)
+                if proc.returncode is not None:
                     break
-                except subprocess.TimeoutExpired:
-                    pass
                 limit_hit = watch.check(lambda: _tree(root, token))
                 if limit_hit is not None:
                     break
@@ -306,7 +325,9 @@ class _BaseSandbox:
         exit_code = proc.returncode
         for path in (out_path, err_path):
             _keep_tail(path, int(watch.max_output))
-        return summarise(exit_code, limit_hit, watch.seconds, watch.peak_mb, out_path, err_path, self.name)
+        result = summarise(exit_code, limit_hit, watch.seconds, watch.peak_mb, out_path, err_path, self.name)
+        result.cpu_seconds = cpu
+        return result
 
     def host_cwd(self, job: SandboxJob) -> Path:
         return job.workdir

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from airlab.search.node import Node, NodeStatus, Operator
-from airlab.tasks.metrics import Metric
+from airlab.tasks.prediction.metrics import Metric
 
 
 class Journal:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from airlab.errors import TaskSpecError, UnknownTaskError
-from airlab.tasks.datasets import load_source
+from airlab.tasks.prediction.datasets import load_source
 from airlab.tasks.spec import TaskKind, TaskSpec
 
 _SUITE = "airlab.tasks.suite"

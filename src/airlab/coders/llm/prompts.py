@@ -12,10 +12,10 @@ from pydantic import BaseModel
 
 from airlab.coders.base import CodeRequest
 from airlab.search.node import Node, Operator
-from airlab.tasks.grader import SUBMISSION_FILE
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.submission import SUBMISSION_FILE
+from airlab.tasks.prediction.preview import DataPreview
 from airlab.tasks.spec import Limits
-from airlab.tasks.splits import ID
+from airlab.tasks.prediction.splits import ID
 
 SYSTEM = (
     "You are an expert machine-learning engineer. You solve a prediction task by writing one complete, "

@@ -42,9 +42,9 @@ from airlab.coders.llm.prompts import SYSTEM, Prompt, Section, build_prompt, cli
 from airlab.coders.llm.taxonomy import family_of
 from airlab.errors import AirlabError
 from airlab.execution.sandbox import RunResult, Sandbox, SandboxJob, make_sandbox
-from airlab.tasks.grader import SUBMISSION_FILE
+from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.spec import Limits
-from airlab.tasks.workspace import PUBLIC_FILES
+from airlab.tasks.prediction.workspace import PUBLIC_FILES
 
 TOOLS = ("run_python", "run_shell", "list_files", "read_file", "preview_data", "submit")
 

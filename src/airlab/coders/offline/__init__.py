@@ -18,7 +18,7 @@ from airlab.coders.offline.ideas import idea_key
 from airlab.coders.offline.recipe import ModelSpec, Recipe
 from airlab.coders.offline.render import DISCRETE_MAX_UNIQUE, describe_model, render
 from airlab.search.node import Node, NodeStatus, Operator
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.preview import DataPreview
 
 # attempts at an idea no node has tried before settling for a repeat
 NOVELTY_TRIES = 40

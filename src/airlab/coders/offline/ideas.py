@@ -17,7 +17,7 @@ from typing import Any
 from airlab.coders.offline.families import family
 from airlab.coders.offline.recipe import Recipe
 from airlab.coders.offline.render import DISCRETE_MAX_UNIQUE
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.preview import DataPreview
 
 
 def effective(recipe: Recipe, preview: DataPreview) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import textwrap
 
 from airlab.coders.offline.families import family
 from airlab.coders.offline.recipe import ModelSpec, Recipe
-from airlab.tasks.preview import DataPreview
+from airlab.tasks.prediction.preview import DataPreview
 
 # numeric columns with at most this many distinct values also get one-hot "levels" (``discrete_onehot``)
 DISCRETE_MAX_UNIQUE = 12

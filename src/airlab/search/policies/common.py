@@ -14,7 +14,7 @@ from typing import TypeVar
 from airlab.search.journal import Journal
 from airlab.search.node import Node, Operator
 from airlab.search.policy import Action
-from airlab.tasks.metrics import Metric
+from airlab.tasks.prediction.metrics import Metric
 
 T = TypeVar("T")
 

@@ -18,6 +18,7 @@ from scipy.stats import rankdata
 from sklearn import metrics as skm
 
 from airlab.errors import TaskSpecError
+from airlab.tasks.objective import Objective
 
 PredictionKind = Literal["label", "proba", "value"]
 FloatArray = npt.NDArray[np.float64]
@@ -36,9 +37,9 @@ ScoreFn = Callable[[npt.NDArray[np.object_] | FloatArray, npt.NDArray[np.object_
 
 
 @dataclass(frozen=True)
-class Metric:
-    name: str
-    higher_is_better: bool
+class Metric(Objective):
+    """A prediction metric: an :class:`Objective` that also knows how to score predictions."""
+
     prediction: PredictionKind
     fn: ScoreFn
     optimum: float
@@ -51,14 +52,6 @@ class Metric:
         context: MetricContext | None = None,
     ) -> float:
         return float(self.fn(y_true, prediction, context or MetricContext()))
-
-    def better(self, a: float, b: float) -> bool:
-        """True if score ``a`` is strictly better than ``b``."""
-        return a > b if self.higher_is_better else a < b
-
-    def sort_key(self, score: float) -> float:
-        """A key where smaller is better, for sorting candidates."""
-        return -score if self.higher_is_better else score
 
 
 def _accuracy(y: npt.NDArray, p: npt.NDArray, _: MetricContext) -> float:

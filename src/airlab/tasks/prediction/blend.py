@@ -20,8 +20,8 @@ from pydantic import BaseModel
 
 from airlab.search.journal import Journal
 from airlab.search.node import Node
-from airlab.tasks.grader import Grader, InvalidSubmission
-from airlab.tasks.metrics import Metric, MetricContext
+from airlab.tasks.prediction.submission import Grader, InvalidSubmission
+from airlab.tasks.prediction.metrics import Metric, MetricContext
 
 Matrix = npt.NDArray[np.float64]
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from airlab.tasks.loader import Task
 from airlab.tasks.spec import TaskKind
-from airlab.tasks.splits import ID, HiddenSplits, _opaque_ids, _rng, make_splits, sample_submission
+from airlab.tasks.prediction.splits import ID, HiddenSplits, _opaque_ids, _rng, make_splits, sample_submission
 
 SMALL_DATA_ROWS = 1000  # below this many search-able labelled rows, `auto` uses 5 folds
 MID_DATA_ROWS = 10_000  # below this many, 3 folds; from here on, the one search split

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airlab.tasks.grader import SUBMISSION_FILE
+from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.loader import Task
-from airlab.tasks.splits import ID, HiddenSplits, submission_columns
+from airlab.tasks.prediction.splits import ID, HiddenSplits, submission_columns
 
 PUBLIC_FILES = ("train.csv", "predict.csv", "sample_submission.csv", "description.md")
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from airlab.tasks.loader import Task
-from airlab.tasks.splits import ID, HiddenSplits
+from airlab.tasks.prediction.splits import ID, HiddenSplits
 
 ColumnKind = Literal["numeric", "categorical", "text", "datetime"]
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from airlab.tasks.loader import Task
-from airlab.tasks.metrics import MetricContext
-from airlab.tasks.splits import HIDDEN_ROLES, ID, HiddenSplits, submission_columns
+from airlab.tasks.prediction.metrics import MetricContext
+from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, HiddenSplits, submission_columns
 
 SUBMISSION_FILE = "submission.csv"
 
