@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from airlab.coders.base import make_coder
-from airlab.engine import Engine, EvalView, NodeCallback
+from airlab.engine import Engine, NodeCallback
 from airlab.errors import AirlabError, RunStateError
+from airlab.execution.candidate import judge
 from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
 from airlab.final import (
@@ -27,12 +29,9 @@ from airlab.search.diversity import draft_families, shannon_entropy
 from airlab.search.node import NodeStatus
 from airlab.search.policy import make_policy
 from airlab.store.run_store import JOURNAL_FILE, RunStore
-from airlab.tasks.prediction.views import refit_growth, views_for
-from airlab.tasks.prediction.submission import Grader
-from airlab.tasks.loader import Task, load_task
-from airlab.tasks.prediction.preview import make_preview
+from airlab.tasks.loader import load_task
+from airlab.tasks.protocol import Evaluation, Task
 from airlab.tasks.spec import Limits
-from airlab.tasks.prediction.workspace import describe, write_public_files
 
 
 def effective_limits(task: Task, config: RunConfig) -> Limits:
@@ -47,8 +46,8 @@ def effective_limits(task: Task, config: RunConfig) -> Limits:
         update["cpus"] = config.cpus
     elif config.executor == "local":  # N local workers share the machine's cores instead of oversubscribing them
         share = max(1, (os.cpu_count() or 1) // max(1, config.workers))
-        update["cpus"] = min(task.spec.limits.cpus, share)
-    return task.spec.limits.model_copy(update=update)
+        update["cpus"] = min(task.limits.cpus, share)
+    return task.limits.model_copy(update=update)
 
 
 def coder_options(config: RunConfig) -> dict[str, Any]:
@@ -113,43 +112,34 @@ def resume(run_dir: Path, on_node: NodeCallback | None = None, **overrides: Any)
 def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_node: NodeCallback | None,
              elapsed_before: float = 0.0) -> RunResult:
     started = time.monotonic()  # a time budget counts the set-up too
-    splits, fold_splits = views_for(task, config.eval_folds, config.split_seed)
-    write_public_files(task, splits, run_dir / "public")
-    views = []
-    for k, view in enumerate(fold_splits):
-        folder = run_dir / "public" if len(fold_splits) == 1 else run_dir / "folds" / f"fold-{k}"
-        if len(fold_splits) > 1:
-            write_public_files(task, view, folder)
-        views.append(EvalView(public_dir=folder, grader=Grader(task, view)))
-    store.set_meta(eval_folds=len(views))
+    evaluation = task.evaluation(run_dir, config.split_seed, config.eval_folds)
+    n_views = len(evaluation.views)
+    store.set_meta(eval_folds=n_views)
     executor = make_executor(config)
-    n_views = len(views)
-    growth = refit_growth(splits, fold_splits)
-    base = Grader(task, splits)
-    refit = config.refits(task, n_views)
-    reserve = FinalStageReserve(config, n_views, executor.capacity, growth,
-                                answers=partial(possible_answers, run_dir, config, base, [v.grader for v in views]),
-                                refit=refit)
+    refit = config.refits(evaluation)
+    reserve = FinalStageReserve(config, n_views, executor.capacity, evaluation.refit_growth,
+                                answers=partial(possible_answers, run_dir, config, evaluation),
+                                refit=refit, blend=evaluation.blender is not None)
+    limits = effective_limits(task, config)
     engine = Engine(
-        run_dir=run_dir, config=config, task=task, grader=base, views=views,
-        preview=make_preview(task, splits),
-        description=describe(task, splits), store=store, policy=make_policy(config.agent, config.agent_params),
+        run_dir=run_dir, config=config, task=task, evaluation=evaluation, store=store,
+        policy=make_policy(config.agent, config.agent_params),
         coder=make_coder(config.coder, {**coder_options(config), "public_dir": str(run_dir / "public")}),
-        executor=executor,
-        limits=effective_limits(task, config), on_node=on_node, elapsed_before=elapsed_before, started=started,
+        executor=executor, limits=limits, on_node=on_node, elapsed_before=elapsed_before, started=started,
         reserve=reserve,
     )
     refit_score = None
     try:
+        baseline = score_baseline(run_dir, store, evaluation, executor, limits)
         status = engine.run()
         # the final stage runs inside the time budget, on the same workers
         left = engine.time_left()
         # under a time budget, an ensemble whose refit would overrun is no answer
         budget = None if left is None or not refit else reserve.budget(engine.journal, left)
-        choice = choose_final(run_dir, store, config, task, base, [v.grader for v in views], budget)
+        choice = choose_final(run_dir, store, config, evaluation, budget)
         if refit and status != "interrupted":
             try:
-                refit_score = refit_final(run_dir, store, engine.limits, executor, task, splits, choice,
+                refit_score = refit_final(run_dir, store, engine.limits, executor, evaluation, choice,
                                           time_left=engine.time_left())
             except KeyboardInterrupt:
                 status = "interrupted"
@@ -157,21 +147,46 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
     finally:
         executor.shutdown()
         store.set_meta(elapsed=engine.elapsed)
-    result = finalize(run_dir, store, config, task, splits.split_seed, status, engine.elapsed, choice,
+    result = finalize(run_dir, store, config, evaluation, status, engine.elapsed, choice,
                       sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor),
-                      refit_test_score=refit_score, eval_folds=len(views))
+                      refit_test_score=refit_score, baseline=baseline)
     store.set_meta(status=status)
     store.close()
     return result
 
 
-def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, split_seed: int, status: str,
+def score_baseline(run_dir: Path, store: RunStore, evaluation: Evaluation, executor: Executor,
+                   limits: Limits) -> dict[str, float]:
+    """Run and grade the task's starter code once per run, like a node, so that "better than the
+    baseline" is measured in the same run. Kept in the journal's meta: a resumed run reuses it."""
+    if evaluation.baseline_code is None:
+        return {}
+    done = store.meta().get("baseline")
+    if isinstance(done, dict):
+        return {k: float(v) for k, v in done.get("scores", {}).items()}
+    view, where = evaluation.views[0], run_dir / "baseline"
+    job = view.job(evaluation.baseline_code, where, limits)
+    try:
+        outcome = judge(executor.submit(job).result(), job, view, where, limits)
+        scores = dict(outcome.grade.scores) if outcome.grade is not None and outcome.grade.valid else {}
+        record = {"status": outcome.status.value, "error": outcome.error, "scores": scores}
+    except Exception as exc:  # a lost worker leaves the baseline unscored, never the run
+        scores, record = {}, {"status": "failed", "error": f"the executor failed: {exc}", "scores": {}}
+    finally:
+        shutil.rmtree(job.workdir, ignore_errors=True)
+    store.set_meta(baseline=record)
+    store.add_event("baseline", status=record["status"], error=record["error"])
+    return scores
+
+
+def finalize(run_dir: Path, store: RunStore, config: RunConfig, evaluation: Evaluation, status: str,
              wall_seconds: float, choice: FinalChoice, sandbox: str, refit_test_score: float | None = None,
-             eval_folds: int = 1) -> RunResult:
-    """Write ``best_solution.py`` (the selected node, or the ensemble when val chose it) and ``result.json``."""
+             baseline: dict[str, float] | None = None) -> RunResult:
+    """Write ``best_<entry>`` (the selected node, or the ensemble when val chose it) and ``result.json``."""
+    task, baseline = evaluation.task, baseline or {}
     journal = choice.journal
     selection, ensemble = choice.selection, choice.ensemble
-    write_best_solution(run_dir, task, choice)
+    write_best_solution(run_dir, evaluation, choice)
     final_val, final_test = selection.val_score, selection.test_score
     if choice.use_ensemble and ensemble is not None:
         final_val, final_test = ensemble.val_score, ensemble.test_score
@@ -179,7 +194,7 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, spli
     nodes = journal.nodes
     result = RunResult(
         run_id=run_dir.name, status=status, task=task.id, agent=config.agent, coder=config.coder,
-        seed=config.seed, split_seed=split_seed,
+        seed=config.seed, split_seed=evaluation.split_seed,
         budget={"nodes": config.budget_nodes, "time_seconds": config.budget_time, "max_cost": config.max_cost},
         n_nodes=len(nodes),
         n_buggy=journal.count(NodeStatus.BUGGY) + journal.count(NodeStatus.TIMEOUT) + journal.count(NodeStatus.INVALID),
@@ -189,12 +204,14 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, task: Task, spli
         val_score=final_val, test_score=final_test, final="ensemble" if choice.use_ensemble else "node",
         node_val_score=selection.val_score, node_test_score=selection.test_score, ensemble=ensemble,
         oracle_node=selection.oracle_node, oracle_test_score=selection.oracle_test_score, top_k=selection.top_k,
-        metric=task.spec.metric_info.name, higher_is_better=task.spec.metric_info.higher_is_better,
+        metric=task.objective.name, higher_is_better=task.objective.higher_is_better, kind=task.kind,
+        references=task.references.model_dump(), baseline_search_score=baseline.get("search"),
+        baseline_val_score=baseline.get("val"), baseline_test_score=baseline.get("test"),
         wall_seconds=round(wall_seconds, 2), draft_families=families,
         diversity_bits=round(shannon_entropy(families), 4),
         tokens_in=sum(n.tokens_in for n in nodes), tokens_out=sum(n.tokens_out for n in nodes),
         cost_usd=round(sum(n.cost_usd for n in nodes), 6), sandbox=sandbox,
-        refit_test_score=refit_test_score, eval_folds=eval_folds,
+        refit_test_score=refit_test_score, eval_folds=len(evaluation.views),
         best_search_score=journal.best.search_score if journal.best else None,
     )
     (run_dir / "result.json").write_text(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")

@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airlab.coders.base import Coder, CodeRequest, CoderError
-from airlab.execution.candidate import Outcome, judge, make_job
+from airlab.execution.candidate import Outcome, judge
 from airlab.execution.executor import Executor
 from airlab.execution.sandbox import RunResult as SandboxResult
+from airlab.execution.sandbox import SandboxJob
 from airlab.rundir import RunConfig, node_dir, view_dir
 from airlab.search.journal import Journal
 from airlab.search.memory import build_memory
 from airlab.search.node import HiddenScores, Node, NodeStatus, Operator
 from airlab.search.policy import Action, Policy
 from airlab.store.run_store import RunStore
-from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader, combine_predictions
-from airlab.tasks.loader import Task
-from airlab.tasks.prediction.preview import DataPreview
+from airlab.tasks.protocol import Evaluation, Task
 from airlab.tasks.spec import Limits
 
 NodeCallback = Callable[[Node, Journal], None]
@@ -37,16 +36,9 @@ MIN_NODE_SECONDS = 1.0  # the shortest time limit a node is given near the end o
 
 
 @dataclass
-class EvalView:
-    """One workspace a node runs in: its public files and the grader of its hidden rows."""
-
-    public_dir: Path
-    grader: Grader
-
-
-@dataclass
 class _Running:
     node: Node
+    jobs: dict[int, SandboxJob] = field(default_factory=dict)
     results: dict[int, SandboxResult | BaseException] = field(default_factory=dict)
 
 
@@ -59,10 +51,7 @@ class Engine:
     run_dir: Path
     config: RunConfig
     task: Task
-    grader: Grader  # scores val and test on the base split
-    views: list[EvalView]  # one per hidden fold (a single view without K-fold evaluation)
-    preview: DataPreview
-    description: str
+    evaluation: Evaluation  # the hidden side: one view, or one per hidden fold
     store: RunStore
     policy: Policy
     coder: Coder
@@ -76,7 +65,8 @@ class Engine:
     stop_reason: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.task.spec.metric_info, self.store.nodes())
+        self.journal = Journal(self.task.objective, self.store.nodes())
+        self.views = list(self.evaluation.views)
         for node in self.journal.finished:
             self.policy.observe(node, self.journal)
         self._start = self.started
@@ -142,8 +132,8 @@ class Engine:
                     debug_depth=depth, created_at=time.time())
         request = CodeRequest(
             operator=action.operator, node_id=node_id, seed=node_seed(self.config.seed, node_id),
-            run_seed=self.config.seed, task_id=self.task.id, description=self.description,
-            preview=self.preview, parents=parents,
+            run_seed=self.config.seed, task_id=self.task.id, description=self.evaluation.description,
+            preview=self.evaluation.preview, entry=self.evaluation.entry, parents=parents,
             memory=build_memory(self.journal, action.operator, action.parents),
             limits=self.limits,
         )
@@ -154,12 +144,10 @@ class Engine:
             node.error = f"the coder produced no usable code: {exc}"
             node.finished_at = time.time()
             # a failed call still spent tokens; a spent budget ends the run cleanly
-            node.tokens_in = int(getattr(exc, "tokens_in", 0))
-            node.tokens_out = int(getattr(exc, "tokens_out", 0))
-            node.cost_usd = float(getattr(exc, "cost_usd", 0.0))
-            node.meta = dict(getattr(exc, "meta", None) or {})
+            node.tokens_in, node.tokens_out, node.cost_usd = exc.tokens_in, exc.tokens_out, exc.cost_usd
+            node.meta = dict(exc.meta)
             self._cost += node.cost_usd
-            if getattr(exc, "stops_run", False):
+            if exc.stops_run:
                 self.stop_reason = "budget_cost"
             return node
         node.plan, node.code, node.family = proposal.plan, proposal.code, proposal.family
@@ -171,20 +159,22 @@ class Engine:
     def _view_dir(self, node_id: int, fold: int) -> Path:
         return view_dir(self.run_dir, node_id, fold, len(self.views))
 
-    def _submit(self, node: Node) -> list[tuple[Future[SandboxResult], int]]:
-        """Write the node's script, then one job per view (K jobs may go to K workers)."""
+    def _submit(self, entry: _Running) -> list[tuple[Future[SandboxResult], int]]:
+        """Write the node's code, then one job per view (K jobs may go to K workers)."""
+        node = entry.node
         folder = node_dir(self.run_dir, node.id)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "solution.py").write_text(node.code)
+        (folder / self.evaluation.entry).write_text(node.code)
         limits = self._node_limits()
         node.meta["time_limit"] = limits.time_seconds
         futures = []
         for fold, view in enumerate(self.views):
-            job = make_job(node.code, view.public_dir, self._view_dir(node.id, fold), limits)
+            job = entry.jobs[fold] = view.job(node.code, self._view_dir(node.id, fold), limits)
             futures.append((self.executor.submit(job), fold))
         return futures
 
-    def _finish(self, node: Node, results: dict[int, SandboxResult | BaseException]) -> None:
+    def _finish(self, entry: _Running) -> None:
+        node, results = entry.node, entry.results
         limits = self.limits.model_copy(update={"time_seconds": node.meta.get("time_limit", self.limits.time_seconds)})
         outcomes = []
         for fold, view in enumerate(self.views):
@@ -194,8 +184,9 @@ class Engine:
                 node.status = NodeStatus.FAILED
                 node.error = f"the executor failed: {type(result).__name__}: {result}"
                 break
-            outcomes.append(judge(result, where / "workspace", where, view.grader, limits))
-            _remove_tree(where / "workspace")
+            job = entry.jobs[fold]
+            outcomes.append(judge(result, job, view, where, limits))
+            _remove_tree(job.workdir)
         hidden = None
         if len(outcomes) == len(self.views):
             first = outcomes[0].run
@@ -223,21 +214,14 @@ class Engine:
             self.on_node(node, self.journal)
 
     def _hidden_scores(self, node: Node, outcomes: list[Outcome]) -> HiddenScores:
-        """Val and test scores: from the single run, or from the average of the K fold runs."""
+        """Val and test scores: from the single run, or combined from the K fold runs."""
+        grades = [o.grade for o in outcomes if o.grade is not None]
         if len(outcomes) == 1:
-            grade = outcomes[0].grade
-            assert grade is not None
-            return HiddenScores(node_id=node.id, val=grade.scores.get("val"), test=grade.scores.get("test"))
-        frames = []
-        for fold, view in enumerate(self.views):
-            path = self._view_dir(node.id, fold) / SUBMISSION_FILE
-            frames.append(view.grader.check(view.grader.read(path)))
-        combined = combine_predictions(frames, self.grader.metric.prediction)
-        scores = {}
-        for role in ("val", "test"):
-            ids = self.grader.role_ids(role)
-            scores[role] = self.grader.score_ids(combined, ids)
-        return HiddenScores(node_id=node.id, val=scores["val"], test=scores["test"])
+            scores = grades[0].scores
+        else:
+            kept = [self._view_dir(node.id, fold) for fold in range(len(self.views))]
+            scores = self.evaluation.combine(kept, grades)
+        return HiddenScores(node_id=node.id, val=scores.get("val"), test=scores.get("test"))
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> str:
@@ -246,7 +230,7 @@ class Engine:
 
         def launch(node: Node) -> None:
             entry = running[node.id] = _Running(node)
-            for future, fold in self._submit(node):
+            for future, fold in self._submit(entry):
                 in_flight[future] = (entry, fold)
 
         for node in self.journal.pending:  # resumed: run again with the same code
@@ -278,7 +262,7 @@ class Engine:
                         entry.results[fold] = exc
                     if len(entry.results) == len(self.views):
                         del running[entry.node.id]
-                        self._finish(entry.node, entry.results)
+                        self._finish(entry)
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
             self.executor.shutdown()

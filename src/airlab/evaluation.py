@@ -1,12 +1,13 @@
-"""Grade any solution and any agent with airlab's hidden splits and grader.
+"""Grade any solution and any agent with airlab's hidden evaluation.
 
-- :func:`evaluate_script` runs one script exactly as a node runs (same workspace layout, sandbox,
+- :func:`evaluate_script` runs one candidate exactly as a node runs (same workspace layout, sandbox,
   limits, clean environment and grader) and returns its scores.
 - :func:`export_workspace` writes what a node's workspace holds, for an outside agent or a person.
-- :func:`grade_submission` validates and scores a submission made elsewhere.
+- :func:`grade_submission` validates and scores artefacts made elsewhere (a submission file, or a
+  program task's artefact).
 
-The hidden labels never leave the harness: they are re-derived here from the task and split seed
-and only used by the :class:`~airlab.tasks.prediction.submission.Grader`.
+The hidden labels and instances never leave the harness: they are re-derived here from the task
+and split seed and only used by the task's grader.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from pydantic import BaseModel, Field
 
 from airlab import __version__
 from airlab.errors import AirlabError
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.rundir import RunConfig
-from airlab.tasks.prediction.submission import Grader
-from airlab.tasks.loader import Task, load_task
-from airlab.tasks.prediction.splits import make_splits
-from airlab.tasks.prediction.workspace import PUBLIC_FILES, write_public_files
+from airlab.tasks.loader import load_task
+from airlab.tasks.protocol import Task
 
 
 class EvalResult(BaseModel):
@@ -76,10 +75,10 @@ def _read_code(code_or_path: str | Path) -> str:
 
 def _scored(task: Task, split_seed: int, source: Literal["eval", "grade"], status: str,
             error: str | None, scores: dict[str, float], **extra: object) -> EvalResult:
-    metric = task.spec.metric_info
+    objective = task.objective
     return EvalResult(
-        source=source, task=task.id, split_seed=split_seed, metric=metric.name,
-        higher_is_better=metric.higher_is_better, status=status, valid=status == "ok", error=error,
+        source=source, task=task.id, split_seed=split_seed, metric=objective.name,
+        higher_is_better=objective.higher_is_better, status=status, valid=status == "ok", error=error,
         search_score=scores.get("search"), val_score=scores.get("val"), test_score=scores.get("test"),
         **extra,  # type: ignore[arg-type]
     )
@@ -94,37 +93,35 @@ def evaluate_script(
     sandbox: str = "auto",
     work_dir: Path | None = None,
 ) -> EvalResult:
-    """Run ``code_or_path`` as a candidate of ``task_ref`` and grade what it wrote.
+    """Run ``code_or_path`` as a candidate of ``task_ref`` and grade what it left.
 
-    The script runs through the same executor, sandbox, limits and :func:`judge` a node goes
-    through. ``work_dir`` keeps the node folder (workspace, stdout.txt, stderr.txt,
-    submission.csv) for inspection; by default a temporary folder is used and removed.
+    The code runs through the same executor, sandbox, limits and :func:`judge` a node goes
+    through. ``work_dir`` keeps the node folder (workspace, stdout.txt, stderr.txt, the kept
+    artefacts) for inspection; by default a temporary folder is used and removed.
     """
     code = _read_code(code_or_path)
     task = load_task(task_ref)
-    splits = make_splits(task, split_seed)
     # the same limit overrides `airlab run --time-limit/--memory-mb` applies
     from airlab.api import effective_limits
 
     limits = effective_limits(task, RunConfig(task=task_ref, time_limit=time_limit, memory_mb=memory_mb))
-    grader = Grader(task, splits)
     executor = LocalExecutor(workers=1, sandbox=make_sandbox(sandbox))
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="airlab-eval-") as tmp:
             root = Path(tmp) if work_dir is None else Path(work_dir)
-            public, node = root / "public", root / "node"
-            write_public_files(task, splits, public)
+            evaluation = task.evaluation(root, split_seed)
+            view, node = evaluation.views[0], root / "node"
             node.mkdir(parents=True, exist_ok=True)
-            (node / "solution.py").write_text(code)
-            job = make_job(code, public, node, limits)
+            (node / evaluation.entry).write_text(code)
+            job = view.job(code, node, limits)
             run = executor.submit(job).result()
-            outcome = judge(run, job.workdir, node, grader, limits)
+            outcome = judge(run, job, view, node, limits)
     finally:
         executor.shutdown()
     scores = outcome.grade.scores if outcome.grade is not None and outcome.grade.valid else {}
     return _scored(
-        task, splits.split_seed, "eval", outcome.status.value, outcome.error, scores,
+        task, evaluation.split_seed, "eval", outcome.status.value, outcome.error, scores,
         wall_seconds=round(time.perf_counter() - started, 3), exit_code=run.exit_code,
         limit_hit=run.limit_hit, peak_memory_mb=run.peak_memory_mb, sandbox=run.sandbox,
         time_limit=limits.time_seconds, memory_mb=limits.memory_mb,
@@ -143,22 +140,21 @@ def export_workspace(task_ref: str, folder: Path, split_seed: int | None = None,
         raise AirlabError(f"{folder} exists and is not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise AirlabError(f"{folder} is not empty; choose an empty or new folder, or pass --force to overwrite")
-    task = load_task(task_ref)
-    splits = make_splits(task, split_seed)
-    write_public_files(task, splits, folder)
-    return [folder / name for name in PUBLIC_FILES]
+    return load_task(task_ref).export(folder, split_seed)
 
 
 def grade_submission(task_ref: str, path: Path, split_seed: int | None = None) -> EvalResult:
-    """Validate and score a submission file with a node's grader and messages.
+    """Validate and score artefacts made elsewhere with a node's grader and messages: a
+    prediction task's submission file, or a program task's artefact (a file, or a folder of them).
 
     ``path`` is checked as given (not resolved): a symbolic link, FIFO or oversized file is
     refused before anything is read.
     """
     task = load_task(task_ref)
-    splits = make_splits(task, split_seed)
     started = time.perf_counter()
-    grade = Grader(task, splits).grade_file(Path(path))
+    with tempfile.TemporaryDirectory(prefix="airlab-grade-") as tmp:
+        evaluation = task.evaluation(Path(tmp), split_seed)
+        grade = evaluation.views[0].grade_path(Path(path))
     error = None if grade.valid else f"invalid submission: {grade.reason}"
-    return _scored(task, splits.split_seed, "grade", "ok" if grade.valid else "invalid", error,
+    return _scored(task, evaluation.split_seed, "grade", "ok" if grade.valid else "invalid", error,
                    grade.scores, wall_seconds=round(time.perf_counter() - started, 3))

@@ -1,9 +1,10 @@
 """The final answer of a run: the selected node or an ensemble of nodes, its refit, and
-``best_solution.py``.
+``best_<entry>`` (``best_solution.py`` for a prediction task).
 
-Order of use of the hidden rows: the policy saw search scores only; selection and the ensemble
-weights use search rows; val decides once between the selected node and the ensemble (ties go to
-the ensemble, whose averaging lowers variance); test is only reported.
+Order of use of the hidden data: the policy saw search scores only; selection and the ensemble
+weights use search data; val decides once between the selected node and the ensemble (ties go to
+the ensemble, whose averaging lowers variance); test is only reported. An ensemble and a refit are
+made only where the task can blend and refit (:class:`~airlab.tasks.protocol.Capabilities`).
 """
 
 from __future__ import annotations
@@ -15,29 +16,15 @@ from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from airlab.ensemble import (
-    Ensemble,
-    build_ensemble,
-    ensemble_pool,
-    ensemble_script,
-    score_matrix,
-    to_matrix,
-)
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.executor import Executor
-from airlab.rundir import RunConfig, node_dir, view_dir
+from airlab.rundir import RunConfig, best_file, node_dir, view_dir
 from airlab.search.journal import Journal
 from airlab.search.node import Node
-from airlab.search.selection import Selection, select_final
+from airlab.search.selection import Selection, ensemble_pool, select_final
 from airlab.store.run_store import RunStore
-from airlab.tasks.prediction.views import refit_view
-from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader
-from airlab.tasks.loader import Task
+from airlab.tasks.protocol import Ensemble, Evaluation
 from airlab.tasks.spec import Limits
-from airlab.tasks.prediction.splits import HiddenSplits
-from airlab.tasks.prediction.workspace import write_public_files
 
 
 @dataclass
@@ -55,28 +42,28 @@ class FinalChoice:
         return [] if self.selection.selected_node is None else [(self.selection.selected_node, 1.0)]
 
 
-def submission_paths(run_dir: Path, n_views: int) -> Callable[[int], list[Path]]:
-    """Where a node's kept submissions are, one per hidden view."""
-    def paths(node_id: int) -> list[Path]:
-        return [view_dir(run_dir, node_id, k, n_views) / SUBMISSION_FILE for k in range(n_views)]
-    return paths
+def kept_dirs(run_dir: Path, n_views: int) -> Callable[[int], list[Path]]:
+    """Where a node's kept artefacts are, one folder per hidden view."""
+    def folders(node_id: int) -> list[Path]:
+        return [view_dir(run_dir, node_id, k, n_views) for k in range(n_views)]
+    return folders
 
 
-def choose_final(run_dir: Path, store: RunStore, config: RunConfig, task: Task, base: Grader,
-                 view_graders: list[Grader], refit_budget: RefitBudget | None = None) -> FinalChoice:
+def choose_final(run_dir: Path, store: RunStore, config: RunConfig, evaluation: Evaluation,
+                 refit_budget: RefitBudget | None = None) -> FinalChoice:
     """The selected node or the ensemble, whichever val prefers. Under a ``refit_budget`` the
     ensemble only takes members whose refits fit in the time left."""
-    journal = Journal(task.spec.metric_info, store.nodes())
+    objective = evaluation.task.objective
+    journal = Journal(objective, store.nodes())
     selection = select_final(journal, store.hidden_scores(), k=config.select_top_k)
     ensemble = None
-    if config.ensemble and selection.selected_node is not None:
+    if config.ensemble and evaluation.blender is not None and selection.selected_node is not None:
         cost, limit = (None, None) if refit_budget is None else (refit_budget.costs(journal), refit_budget.pooled)
-        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base,
-                                  costs=cost, max_cost=limit)
+        ensemble = evaluation.blender.build(journal, kept_dirs(run_dir, len(evaluation.views)), costs=cost,
+                                            max_cost=limit)
     use = False
     if ensemble is not None and ensemble.val_score is not None:
-        metric = task.spec.metric_info
-        use = selection.val_score is None or not metric.better(selection.val_score, ensemble.val_score)
+        use = selection.val_score is None or not objective.better(selection.val_score, ensemble.val_score)
     return FinalChoice(journal=journal, selection=selection, ensemble=ensemble, use_ensemble=use)
 
 
@@ -102,17 +89,17 @@ class RefitBudget:
         return cost
 
 
-def write_best_solution(run_dir: Path, task: Task, choice: FinalChoice) -> None:
+def write_best_solution(run_dir: Path, evaluation: Evaluation, choice: FinalChoice) -> None:
+    """The final answer's code: the selected node's, or one script blending the ensemble."""
     members = choice.members
     if not members:
         return
-    target = run_dir / "best_solution.py"
+    target = run_dir / best_file(evaluation.entry)
     if len(members) == 1:
-        shutil.copyfile(node_dir(run_dir, members[0][0]) / "solution.py", target)
+        shutil.copyfile(node_dir(run_dir, members[0][0]) / evaluation.entry, target)
         return
-    code = ensemble_script([(n, w, choice.journal[n].code) for n, w in members],
-                           task.spec.metric_info.prediction, task.classes)
-    target.write_text(code)
+    assert evaluation.blender is not None  # an ensemble exists only where the task blends
+    target.write_text(evaluation.blender.script([(n, w, choice.journal[n].code) for n, w in members]))
 
 
 # a script's time grows a little faster than its rows (tree building is n log n, plus predicting)
@@ -143,20 +130,21 @@ def spread(runs: list[float], workers: int) -> float:
 
 
 def final_stage_seconds(journal: Journal, config: RunConfig, n_views: int, workers: int,
-                        refit_growth: float = 1.0, refit: bool = True) -> float:
+                        refit_growth: float = 1.0, refit: bool = True, blend: bool = True) -> float:
     """The wall time kept back from a time budget for the final stage: building the ensemble
     and, with a refit, one more run of each script of the final answer on all usable rows, the
     runs shared by the workers. The answer is not known yet, so this bounds it by the slowest
     scripts it may be drawn from. At most half the budget, so the search keeps most of it."""
     seconds = 0.5
-    if config.ensemble:
+    ensemble = config.ensemble and blend
+    if ensemble:
         candidates = ensemble_pool(journal)
         seconds = ensemble_seconds(candidates, n_views)
     else:
         candidates = journal.ranked()[:config.select_top_k]
     if refit:
         runs = sorted((refit_seconds(n, n_views, refit_growth) for n in candidates if n.exec_seconds), reverse=True)
-        runs = runs[:EXPECTED_MEMBERS if config.ensemble else 1]
+        runs = runs[:EXPECTED_MEMBERS if ensemble else 1]
         if runs:
             seconds += spread(runs, workers)
     return min(MAX_RESERVE_SHARE * (config.budget_time or 0.0), seconds)
@@ -181,13 +169,15 @@ class FinalStageReserve:
     refit_growth: float
     answers: Callable[[Journal, RefitBudget], list[list[int]]]  # the answers (their nodes) possible now
     refit: bool = True  # whether the final answer will be refitted
+    blend: bool = True  # whether the task can blend (an ensemble is possible)
     _seen: int = field(default=-1, init=False)  # finished nodes when the answers were last worked out
     _at: float = field(default=0.0, init=False)  # when
     _took: float = field(default=0.0, init=False)  # and how long it took
     _from_answers: float = field(default=0.0, init=False)  # the reserve they gave
 
     def __call__(self, journal: Journal, left: float) -> float:
-        bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth, self.refit)
+        bound = final_stage_seconds(journal, self.config, self.n_views, self.workers, self.refit_growth, self.refit,
+                                    self.blend)
         if left > NEAR_THE_END * bound + 1.0 or not self.refit:
             return bound
         now = time.monotonic()
@@ -209,36 +199,33 @@ class FinalStageReserve:
                            n_views=self.n_views, refit_growth=self.refit_growth)
 
 
-def possible_answers(run_dir: Path, config: RunConfig, base: Grader, view_graders: list[Grader],
+def possible_answers(run_dir: Path, config: RunConfig, evaluation: Evaluation,
                      journal: Journal, budget: RefitBudget) -> list[list[int]]:
     """The answers the run could give if the search stopped now, as their nodes: each of the top-k
     nodes by search score, and the ensemble within the refit ``budget`` (val chooses among them
     only at the end)."""
     answers = [[n.id] for n in journal.ranked()[:config.select_top_k]]
-    if config.ensemble and answers:
-        ensemble = build_ensemble(journal, submission_paths(run_dir, len(view_graders)), view_graders, base,
-                                  costs=budget.costs(journal), max_cost=budget.pooled)
+    if config.ensemble and evaluation.blender is not None and answers:
+        ensemble = evaluation.blender.build(journal, kept_dirs(run_dir, len(evaluation.views)),
+                                            costs=budget.costs(journal), max_cost=budget.pooled)
         if ensemble is not None:
             answers.append(list(ensemble.members))
     return answers
 
 
-def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Executor, task: Task,
-                splits: HiddenSplits, choice: FinalChoice, time_left: float | None = None) -> float | None:
-    """Run each script of the final answer once more on train + search + val rows (the members at
+def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Executor, evaluation: Evaluation,
+                choice: FinalChoice, time_left: float | None = None) -> float | None:
+    """Run each script of the final answer once more with every agent-usable row (the members at
     once, as the workers allow), blend as chosen, and return the test score.
 
-    None if every member failed, or if the time budget (``time_left`` seconds) ran out before the
-    refit finished: a partial refit would be a different answer than the one chosen.
+    None if every member failed, if the task cannot refit, or if the time budget (``time_left``
+    seconds) ran out before the refit finished: a partial refit would be a different answer than
+    the one chosen.
     """
     members = choice.members
-    if not members:
+    view = evaluation.refit_view(run_dir / "refit" / "public") if members else None
+    if view is None:
         return None
-    view = refit_view(task, splits)
-    public = run_dir / "refit" / "public"
-    write_public_files(task, view, public)
-    grader = Grader(task, view)
-    test_ids = grader.role_ids("test")
     if time_left is not None:
         if time_left < MIN_REFIT_SECONDS:
             store.add_event("refit_abandoned", error=OUT_OF_TIME)
@@ -249,7 +236,7 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
     for node_id, weight in members:
         where = run_dir / "refit" if len(members) == 1 else run_dir / "refit" / f"node-{node_id}"
         where.mkdir(parents=True, exist_ok=True)
-        job = make_job(choice.journal[node_id].code, public, where, limits)
+        job = view.job(choice.journal[node_id].code, where, limits)
         jobs.append((node_id, weight, where, job, executor.submit(job)))
     if deadline is not None:  # members queued behind each other share the time that is left
         _, late = wait([future for *_, future in jobs], timeout=max(0.0, deadline - time.monotonic()))
@@ -258,10 +245,12 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
                 future.cancel()
             store.add_event("refit_abandoned", error=OUT_OF_TIME)
             return None
-    blend, total, out_of_time = None, 0.0, False
+    kept: list[tuple[Path, float]] = []
+    scores: list[float] = []
+    out_of_time = False
     for node_id, weight, where, job, future in jobs:
         try:
-            outcome = judge(future.result(), job.workdir, where, grader, limits)
+            outcome = judge(future.result(), job, view, where, limits)
         except Exception as exc:  # a lost worker fails this member, never the run
             store.add_event("refit", node_id, status="failed", error=f"the executor failed: {exc}")
             continue
@@ -271,13 +260,14 @@ def refit_final(run_dir: Path, store: RunStore, limits: Limits, executor: Execut
         out_of_time |= time_left is not None and outcome.run.limit_hit == "time"
         if outcome.grade is None or not outcome.grade.valid:
             continue
-        checked = grader.check(grader.read(where / SUBMISSION_FILE))
-        matrix = weight * to_matrix(checked, test_ids, grader.metric.prediction, task.classes)
-        blend = matrix if blend is None else blend + matrix
-        total += weight
+        kept.append((where, weight))
+        if "test" in outcome.grade.scores:
+            scores.append(outcome.grade.scores["test"])
     if out_of_time:
         store.add_event("refit_abandoned", error=OUT_OF_TIME)
         return None
-    if blend is None:
+    if not kept:
         return None
-    return score_matrix(grader.metric, grader.truth(test_ids), np.asarray(blend / total), grader.context)
+    if evaluation.blender is not None:
+        return evaluation.blender.score(view, kept, "test")
+    return scores[0] if len(kept) == 1 and scores else None

@@ -3,12 +3,14 @@
 ```
 runs/<run-id>/
   journal.sqlite       the durable record (nodes, hidden scores, events, config)
-  public/              the agent-visible files (train.csv, predict.csv, ...), read-only
-  nodes/<id>/          solution.py, stdout.txt, stderr.txt, submission.csv
-  best_solution.py     the selected node's script
+  public/              the agent-visible files (train.csv, predict.csv, starter files, ...), read-only
+  nodes/<id>/          the node's code (solution.py, strategy.py, ...), stdout.txt, stderr.txt and
+                       its kept artefacts (submission.csv; a program task's artefacts/)
+  baseline/            a program task's starter code, run and scored like a node
+  best_<entry>         the final answer's code (best_solution.py for a prediction task)
   result.json          the summary
 ```
-Hidden labels are never written here: they are re-derived from the task and split seed.
+Hidden labels and instances are never written here: they are re-derived from the task and split seed.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from airlab import __version__
-from airlab.tasks.prediction.blend import Ensemble
-from airlab.tasks.spec import TaskKind
+from airlab.tasks.protocol import Ensemble
 
 if TYPE_CHECKING:
-    from airlab.tasks.loader import Task
+    from airlab.tasks.protocol import Evaluation
 
 RefitMode = Literal["auto", "always", "never"]
 
@@ -62,21 +63,13 @@ class RunConfig(BaseModel):
             return "always" if value else "never"
         return value
 
-    def refits(self, task: Task, n_views: int) -> bool:
-        """Whether the final answer is refitted on all agent-usable rows.
-
-        ``auto`` refits unless the task is scored on labels and the search ran K > 1 fold runs: then
-        the answer is already a vote of K models, and one refitted model gives up the vote's lower
-        variance for a fifth more rows, which lost on titanic and penguins (BENCHMARKS.md).
-        Probabilities and values are averaged rather than voted, and there the refit wins.
-        Nor does it refit a forecast: the search, val and test rows are dealt at random inside one
-        future horizon, so a refit's train would end after the test times it is asked to forecast,
-        with holes where they were (co2's MASE went from 0.88 to 4.1).
-        """
-        if self.refit == "auto":
-            forecast = task.spec.kind == TaskKind.FORECASTING
-            return not (forecast or (task.spec.metric_info.prediction == "label" and n_views > 1))
-        return self.refit == "always"
+    def refits(self, evaluation: Evaluation) -> bool:
+        """Whether the final answer is re-run on all agent-usable data before the test is scored:
+        never where the task cannot refit; under ``auto`` where the task advises it
+        (:attr:`~airlab.tasks.protocol.Evaluation.refit_by_default`, measured in BENCHMARKS.md)."""
+        if not evaluation.task.capabilities.refit or self.refit == "never":
+            return False
+        return self.refit == "always" or evaluation.refit_by_default
 
 
 class RunResult(BaseModel):
@@ -104,6 +97,11 @@ class RunResult(BaseModel):
     top_k: list[int]
     metric: str
     higher_is_better: bool
+    kind: str = "prediction"  # the task's kind: binary | multiclass | regression | forecasting | program
+    references: dict[str, float | None] = Field(default_factory=dict)  # baseline, best_known, optimum
+    baseline_search_score: float | None = None  # the starter code of a program task, run in this run
+    baseline_val_score: float | None = None
+    baseline_test_score: float | None = None
     wall_seconds: float
     draft_families: list[str]
     diversity_bits: float
@@ -123,6 +121,11 @@ class RunResult(BaseModel):
 
 def node_dir(run_dir: Path, node_id: int) -> Path:
     return run_dir / "nodes" / f"{node_id:04d}"
+
+
+def best_file(entry: str) -> str:
+    """The final answer's file name: ``best_solution.py``, ``best_strategy.py``, ..."""
+    return f"best_{entry}"
 
 
 def view_dir(run_dir: Path, node_id: int, fold: int, n_views: int) -> Path:

@@ -6,19 +6,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from airlab.tasks.loader import builtin_spec, known_task_ids, load_task
+from airlab.tasks.loader import known_task_ids, load_task, task_card
 
 
 def tasks_command(
-    rows: bool = typer.Option(True, help="Load each dataset to count its rows (slower)."),
+    rows: bool = typer.Option(True, help="Load each task's data to show its size (slower)."),
 ) -> None:
-    """List the built-in tasks: id, kind, rows, metric."""
+    """List the built-in tasks: id, kind, size, metric."""
     table = Table(title="airlab built-in tasks")
-    for col in ("id", "kind", "modality", "rows", "metric", "title"):
-        table.add_column(col, justify="right" if col == "rows" else "left")
+    for col in ("id", "kind", "size", "metric", "title"):
+        table.add_column(col, justify="right" if col == "size" else "left")
     for task_id in known_task_ids():
-        spec = builtin_spec(task_id)
-        n = str(load_task(task_id).n_rows) if rows else "-"
-        direction = "↑" if spec.metric_info.higher_is_better else "↓"
-        table.add_row(spec.id, spec.kind.value, spec.modality.value, n, f"{spec.metric} {direction}", spec.title)
+        card = task_card(task_id)
+        size = load_task(task_id).summary()["size"] if rows else "-"
+        table.add_row(card["id"], card["kind"], size, card["metric"], card["title"])
     Console().print(table)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from airlab.errors import AirlabError
 from airlab.search.memory import Memory
 from airlab.search.node import Node, Operator
-from airlab.tasks.prediction.preview import DataPreview
+from airlab.tasks.protocol import Preview
 from airlab.tasks.spec import Limits
 
 
@@ -29,8 +29,9 @@ class CodeRequest(BaseModel):
     seed: int  # derived per node: same run seed and node -> same request
     run_seed: int = 0
     task_id: str
-    description: str  # the task's description.md
-    preview: DataPreview
+    description: str  # the task's description.md: what to write and how it is scored
+    preview: Preview  # the public workspace: a table's columns (DataPreview), or starter code (ProgramPreview)
+    entry: str = "solution.py"  # the file the code is written to in the workspace
     parents: list[Node] = Field(default_factory=list)
     memory: Memory = Field(default_factory=Memory)
     limits: Limits
@@ -50,7 +51,17 @@ class Proposal(BaseModel):
 
 
 class CoderError(AirlabError):
-    """A coder could not produce code; the node is recorded as failed with this reason."""
+    """A coder could not produce code; the node is recorded as failed with this reason.
+
+    A failed call may still have spent tokens and money; the error carries them, and whether the
+    failure ends the run (a spent cost budget)."""
+
+    def __init__(self, message: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float = 0.0,
+                 stops_run: bool = False, meta: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.tokens_in, self.tokens_out, self.cost_usd = tokens_in, tokens_out, cost_usd
+        self.stops_run = stops_run
+        self.meta: dict[str, Any] = dict(meta or {})
 
 
 @runtime_checkable

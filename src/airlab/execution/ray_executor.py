@@ -6,7 +6,7 @@ the code, and the public input files, which go to the object store once per run 
 cached by path, size and mtime). The worker builds a fresh workspace in a temporary folder and
 runs the same sandbox as the local pool (:func:`airlab.execution.sandbox.make_sandbox`), so the
 sandbox rules hold on the worker. The task returns the :class:`RunResult`, the logs and the
-submission; the driver writes them where a local run would have (``job.workdir``,
+artefacts the job names; the driver writes them where a local run would have (``job.workdir``,
 ``job.log_dir``), so :func:`airlab.execution.candidate.judge` works unchanged.
 
 Failures of the system (a worker process or its node dies) are retried ``max_retries`` times by
@@ -34,14 +34,23 @@ from pydantic import BaseModel
 
 from airlab.errors import AirlabError, optional_import_error
 from airlab.execution.sandbox import RunResult, Sandbox, SandboxJob, make_sandbox
-from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.spec import Limits
 
-MAX_SUBMISSION_BYTES = 256 * 1024**2  # a submission larger than this is not shipped back
+MAX_ARTEFACT_BYTES = 256 * 1024**2  # an artefact larger than this is not shipped back
 
 
 class RayTaskFailed(AirlabError):
     """A candidate's Ray task failed for a system reason (lost worker or node, cancelled task)."""
+
+
+class _Artefact(BaseModel):
+    """What the candidate left at one artefact's path: "file" (bytes in `data`), "missing",
+    "symlink" (target in `link`), "fifo", "dir", "other", or "too_big" (size in `size`)."""
+
+    kind: str = "missing"
+    data: bytes | None = None
+    link: str | None = None
+    size: int = 0
 
 
 class _Shipped(BaseModel):
@@ -50,12 +59,7 @@ class _Shipped(BaseModel):
     result: RunResult
     stdout: bytes = b""
     stderr: bytes = b""
-    # what the candidate left at submission.csv: "file" (bytes in `submission`), "missing",
-    # "symlink" (target in `link`), "fifo", "dir", "other", or "too_big" (size in `size`)
-    kind: str = "missing"
-    submission: bytes | None = None
-    link: str | None = None
-    size: int = 0
+    artefacts: dict[str, _Artefact] = {}
 
 
 @cache
@@ -64,8 +68,8 @@ def _worker_sandbox(kind: str) -> Sandbox:
     return make_sandbox(kind)
 
 
-def _describe_submission(path: Path) -> _Shipped:
-    shipped = _Shipped(result=RunResult(exit_code=None, seconds=0.0, sandbox="none"))
+def _describe_artefact(path: Path) -> _Artefact:
+    shipped = _Artefact()
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -78,12 +82,12 @@ def _describe_submission(path: Path) -> _Shipped:
         shipped.kind = "dir"
     elif not stat.S_ISREG(info.st_mode):
         shipped.kind = "other"
-    elif info.st_size > MAX_SUBMISSION_BYTES:
+    elif info.st_size > MAX_ARTEFACT_BYTES:
         shipped.kind, shipped.size = "too_big", info.st_size
     else:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as handle:
-            shipped.kind, shipped.submission = "file", handle.read(MAX_SUBMISSION_BYTES + 1)
+            shipped.kind, shipped.data = "file", handle.read(MAX_ARTEFACT_BYTES + 1)
     return shipped
 
 
@@ -112,13 +116,13 @@ def run_on_worker(spec: dict[str, Any], names: list[str], *contents: bytes) -> _
             input_files[name] = path
         job = SandboxJob(code=spec["code"], input_files=input_files, workdir=root / "workspace", limits=limits,
                          log_dir=root / "logs", extra_env=extra_env, script_name=spec["script_name"],
-                         argv=spec["argv"])
+                         argv=spec["argv"], artefacts=tuple(spec["artefacts"]))
         try:
             result = sandbox.run(job)
         finally:  # a cancelled task (KeyboardInterrupt in this thread) leaves no process behind
             sandbox.kill_all()
-        shipped = _describe_submission(job.workdir / SUBMISSION_FILE)
-        shipped.result = result
+        shipped = _Shipped(result=result, artefacts={name: _describe_artefact(job.workdir / name)
+                                                     for name in job.artefacts})
         for attr, log in (("stdout", "stdout.txt"), ("stderr", "stderr.txt")):
             with contextlib.suppress(FileNotFoundError):  # already cut to the output limit
                 setattr(shipped, attr, (job.log_dir / log).read_bytes())
@@ -131,20 +135,24 @@ def _land(shipped: _Shipped, job: SandboxJob) -> RunResult:
     job.log_dir.mkdir(parents=True, exist_ok=True)
     (job.log_dir / "stdout.txt").write_bytes(shipped.stdout)
     (job.log_dir / "stderr.txt").write_bytes(shipped.stderr)
-    target = job.workdir / SUBMISSION_FILE
-    # Rebuild what the candidate left, so that the grader rejects it with its usual reason.
-    if shipped.kind == "file" and shipped.submission is not None:
-        target.write_bytes(shipped.submission)
-    elif shipped.kind == "symlink" and shipped.link is not None:
-        os.symlink(shipped.link, target)
-    elif shipped.kind == "fifo":
-        os.mkfifo(target)
-    elif shipped.kind in ("dir", "other"):
-        target.mkdir()
-    elif shipped.kind == "too_big":
-        with open(target, "wb") as handle:  # sparse: the grader only needs its size
-            handle.truncate(shipped.size)
+    for name, artefact in shipped.artefacts.items():
+        _rebuild(artefact, job.workdir / name)
     return shipped.result
+
+
+def _rebuild(artefact: _Artefact, target: Path) -> None:
+    """Rebuild what the candidate left, so that the grader rejects it with its usual reason."""
+    if artefact.kind == "file" and artefact.data is not None:
+        target.write_bytes(artefact.data)
+    elif artefact.kind == "symlink" and artefact.link is not None:
+        os.symlink(artefact.link, target)
+    elif artefact.kind == "fifo":
+        os.mkfifo(target)
+    elif artefact.kind in ("dir", "other"):
+        target.mkdir()
+    elif artefact.kind == "too_big":
+        with open(target, "wb") as handle:  # sparse: the grader only needs its size
+            handle.truncate(artefact.size)
 
 
 def _short(exc: BaseException, max_lines: int = 4) -> str:
@@ -217,7 +225,8 @@ class RayExecutor:
         refs = [self._input_ref(Path(job.input_files[name])) for name in names]
         spec = {
             "code": job.code, "limits": job.limits.model_dump(mode="json"), "extra_env": dict(job.extra_env),
-            "script_name": job.script_name, "argv": job.argv, "sandbox_kind": self.sandbox_kind,
+            "script_name": job.script_name, "argv": job.argv, "artefacts": list(job.artefacts),
+            "sandbox_kind": self.sandbox_kind,
             "before_run": self._before_run,
         }
         ref = self._remote.options(

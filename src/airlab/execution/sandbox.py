@@ -57,6 +57,7 @@ class SandboxJob:
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. CUDA_VISIBLE_DEVICES
     script_name: str = "solution.py"
     argv: list[str] | None = None  # default: python <script_name>
+    artefacts: tuple[str, ...] = ()  # files of the workspace an executor on another machine brings back
 
 
 class RunResult(BaseModel):

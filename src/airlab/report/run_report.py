@@ -105,15 +105,14 @@ def load_run(run_dir: Path) -> RunData:
 def _metric(result: RunResult | None, config: RunConfig | None, meta: dict[str, Any]) -> tuple[str, bool]:
     if result is not None:
         return result.metric, result.higher_is_better
-    from airlab.tasks.loader import resolve_spec
+    from airlab.tasks.loader import task_card
 
     for ref in (meta.get("task_id"), config.task if config else None):
         if not ref:
             continue
         try:
-            spec, _ = resolve_spec(str(ref))
-            info = spec.metric_info
-            return info.name, info.higher_is_better
+            name, arrow = task_card(str(ref))["metric"].rsplit(" ", 1)
+            return name, arrow == "↑"
         except Exception:  # a task folder that moved: fall back to "higher is better"
             continue
     return "score", True

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from airlab.search.node import Node, NodeStatus, Operator
-from airlab.tasks.prediction.metrics import Metric
+from airlab.tasks.objective import Objective
 
 
 class Journal:
     """Nodes of one run, in creation order. Holds no val or test score."""
 
-    def __init__(self, metric: Metric, nodes: list[Node] | None = None):
+    def __init__(self, metric: Objective, nodes: list[Node] | None = None):
         self.metric = metric
         self._nodes: dict[int, Node] = {}
         for node in nodes or []:

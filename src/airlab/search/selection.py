@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from airlab.search.journal import Journal
-from airlab.search.node import HiddenScores
+from airlab.search.node import HiddenScores, Node
 
 
 class Selection(BaseModel):
@@ -46,3 +46,19 @@ def select_final(journal: Journal, hidden: dict[int, HiddenScores], k: int = 3) 
         oracle_node=oracle[0].id if oracle else None,
         oracle_test_score=oracle[1] if oracle else None,
     )
+
+
+ENSEMBLE_POOL = 20  # the best nodes by search score that the ensemble may draw on
+
+
+def ensemble_pool(journal: Journal, size: int = ENSEMBLE_POOL) -> list[Node]:
+    """The ``size`` best nodes by search score, plus the best node of every other model family:
+    an ensemble gains most from members that err differently."""
+    ranked = journal.ranked()
+    chosen = ranked[:size]
+    families = {n.family for n in chosen}
+    for node in ranked[size:]:
+        if node.family not in families:
+            chosen.append(node)
+            families.add(node.family)
+    return chosen

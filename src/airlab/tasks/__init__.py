@@ -1,6 +1,7 @@
-"""Tasks: specs, the built-in suite, metrics, Hidden Consistent Evaluation splits and the grader."""
+"""Tasks: one protocol (:mod:`.protocol`), two kinds (:mod:`.prediction`, :mod:`.program`), the
+built-in suite and the loader."""
 
-from airlab.tasks.loader import Task, known_task_ids, load_task
-from airlab.tasks.spec import TaskKind, TaskSpec
+from airlab.tasks.loader import known_task_ids, load_task
+from airlab.tasks.protocol import Capabilities, Evaluation, Grade, Task, View
 
-__all__ = ["Task", "TaskKind", "TaskSpec", "known_task_ids", "load_task"]
+__all__ = ["Capabilities", "Evaluation", "Grade", "Task", "View", "known_task_ids", "load_task"]

@@ -29,7 +29,6 @@ from airlab.tasks.spec import Limits, References
 if TYPE_CHECKING:
     from airlab.execution.sandbox import SandboxJob
     from airlab.search.journal import Journal
-    from airlab.tasks.prediction.blend import Ensemble
 
 Role = Literal["search", "val", "test"]
 HIDDEN_ROLES: tuple[Role, ...] = ("search", "val", "test")
@@ -52,6 +51,16 @@ class Grade:
     scores: dict[str, float] = field(default_factory=dict)  # role -> score
 
 
+class Ensemble(BaseModel):
+    """A weighted blend of nodes' artefacts, chosen on search data."""
+
+    members: list[int]
+    weights: list[float]
+    search_score: float  # on the rows the weights were chosen on: optimistic, shown for reference
+    val_score: float | None = None
+    test_score: float | None = None
+
+
 @runtime_checkable
 class Preview(Protocol):
     """What a coder is shown of the public workspace, beyond the description."""
@@ -62,7 +71,8 @@ class Preview(Protocol):
 class View(Protocol):
     """One workspace a node's code runs in, and the hidden grader of what the run leaves."""
 
-    public_dir: Path
+    @property
+    def public_dir(self) -> Path: ...
 
     def job(self, code: str, where: Path, limits: Limits) -> SandboxJob:
         """The sandbox job running ``code`` in a fresh workspace under ``where``."""
@@ -70,6 +80,10 @@ class View(Protocol):
 
     def grade(self, job: SandboxJob, keep: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
         """Grade the artefacts the run of ``job`` left in its workspace; keep them in ``keep``."""
+        ...
+
+    def grade_path(self, path: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
+        """Grade artefacts made elsewhere: one file (checked as given, never followed), or a folder."""
         ...
 
 
@@ -93,14 +107,39 @@ class Blender(Protocol):
 class Evaluation(Protocol):
     """The hidden side of one run of a task: its views, grader, and what a coder is told."""
 
-    task: Task
-    split_seed: int
-    views: Sequence[View]
-    description: str  # the task's description.md, as the coder reads it
-    preview: Preview
-    entry: str  # the file a candidate's code is written to (solution.py, strategy.py, ...)
-    blender: Blender | None  # None when the task cannot blend
-    baseline_code: str | None  # the starter code, scored on every role in each run; None if none
+    @property
+    def task(self) -> Task: ...
+
+    @property
+    def split_seed(self) -> int: ...
+
+    @property
+    def views(self) -> Sequence[View]:
+        """One view, or one per hidden fold."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """The task's description.md, as the coder reads it."""
+        ...
+
+    @property
+    def preview(self) -> Preview: ...
+
+    @property
+    def entry(self) -> str:
+        """The file a candidate's code is written to (solution.py, strategy.py, ...)."""
+        ...
+
+    @property
+    def blender(self) -> Blender | None:
+        """None when the task cannot blend."""
+        ...
+
+    @property
+    def baseline_code(self) -> str | None:
+        """The starter code, scored on every role in each run; None if the task has none."""
+        ...
 
     def combine(self, kept: Sequence[Path], grades: Sequence[Grade]) -> dict[str, float]:
         """Val and test scores of one node from its K fold runs: their kept artefacts blended
@@ -116,18 +155,42 @@ class Evaluation(Protocol):
         """Whether ``--refit auto`` refits this evaluation's answer."""
         ...
 
+    @property
+    def refit_growth(self) -> float:
+        """How many times the data of a search run a refit works on (for time budgets)."""
+        ...
+
 
 class Task(Protocol):
     """A task: an id, an objective, limits, references and a way to prepare its hidden evaluation."""
 
-    id: str
-    title: str
-    kind: str  # binary | multiclass | regression | forecasting | program
-    origin: str  # where it was loaded from
-    objective: Objective
-    limits: Limits
-    references: References
-    capabilities: Capabilities
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def kind(self) -> str:
+        """binary | multiclass | regression | forecasting | program"""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """Where it was loaded from."""
+        ...
+
+    @property
+    def objective(self) -> Objective: ...
+
+    @property
+    def limits(self) -> Limits: ...
+
+    @property
+    def references(self) -> References: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def evaluation(self, root: Path, split_seed: int | None = None, eval_folds: str | int = 1) -> Evaluation:
         """Write the public workspaces under ``root`` and return the hidden side of one run."""

@@ -63,10 +63,11 @@ class UnknownModelError(AirlabError):
 class BudgetExhausted(CoderError):
     """The next call could exceed ``max_cost``; no call was made.
 
-    ``stops_run`` tells the engine to end the run cleanly instead of recording more failed nodes.
+    It stops the run: the engine ends it cleanly instead of recording more failed nodes.
     """
 
-    stops_run = True
+    def __init__(self, message: str, **usage: Any):
+        super().__init__(message, **{**usage, "stops_run": True})
 
 
 class LLMCallError(CoderError):

@@ -96,10 +96,10 @@ class Usage:
 
     def attach(self, exc: CoderError, backend: BaseBackend) -> CoderError:
         """Put the usage on an error, so a failed node still records its tokens and cost."""
-        exc.tokens_in = self.tokens_in  # type: ignore[attr-defined]
-        exc.tokens_out = self.tokens_out  # type: ignore[attr-defined]
-        exc.cost_usd = round(self.cost_usd, 8)  # type: ignore[attr-defined]
-        exc.meta = self.meta(backend)  # type: ignore[attr-defined]
+        exc.tokens_in = self.tokens_in
+        exc.tokens_out = self.tokens_out
+        exc.cost_usd = round(self.cost_usd, 8)
+        exc.meta = self.meta(backend)
         return exc
 
 

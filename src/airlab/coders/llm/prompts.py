@@ -12,10 +12,10 @@ from pydantic import BaseModel
 
 from airlab.coders.base import CodeRequest
 from airlab.search.node import Node, Operator
-from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.prediction.preview import DataPreview
+from airlab.tasks.prediction.submission import ID, SUBMISSION_FILE
+from airlab.tasks.program.task import ProgramPreview
 from airlab.tasks.spec import Limits
-from airlab.tasks.prediction.splits import ID
 
 SYSTEM = (
     "You are an expert machine-learning engineer. You solve a prediction task by writing one complete, "
@@ -29,6 +29,21 @@ RESPONSE_FORMAT = (
     "ONE ```python code block. The script reads the files from the current directory, must finish within the "
     f"time limit and must write {SUBMISSION_FILE}. No other code blocks."
 )
+
+PROGRAM_SYSTEM = (
+    "You are an expert research engineer. You improve a program for a task whose hidden evaluator scores it: "
+    "you return the complete new content of one file of the workspace. The harness runs it in a sandbox and a "
+    "hidden evaluator scores it on hidden instances; scores you print are for your own information only."
+)
+
+
+def program_response_format(entry: str) -> str:
+    return (
+        "Reply with a short plan (2-5 sentences: the idea and what it changes), then the complete new content of "
+        f"`{entry}` in ONE ```python code block, keeping the functions the task requires with their signatures. "
+        "No other code blocks."
+    )
+
 
 INSTRUCTIONS = {
     Operator.DRAFT: (
@@ -81,6 +96,17 @@ def clip(text: str, limit: int, keep: str = "head") -> str:
     return text[:half] + "\n…(cut)…\n" + text[-half:]
 
 
+def artefact_contract(request: CodeRequest) -> str:
+    """What the code must do or leave for the grader: the submission file, or the program's file."""
+    preview = request.preview
+    if isinstance(preview, ProgramPreview):
+        return (f"Return the complete content of `{preview.entry}`. It replaces the starter version shown above; "
+                "the other workspace files are given read-only. The task description says which functions the "
+                "evaluator calls and what they must return.")
+    assert isinstance(preview, DataPreview)
+    return submission_format(preview)
+
+
 def submission_format(preview: DataPreview) -> str:
     if preview.prediction == "proba":
         cols = [ID, *preview.classes]
@@ -120,11 +146,12 @@ def build_prompt(request: CodeRequest, code_limit: int = 6000, output_limit: int
     """The prompt of one operator call."""
     op = request.operator
     mem = request.memory
+    program = isinstance(request.preview, ProgramPreview)
     sections = [
         Section(title="Task", body=request.description),
-        Section(title="Data preview", body=request.preview.render()),
+        Section(title="Starter code" if program else "Data preview", body=request.preview.render()),
         Section(title="Limits", body=limits_text(request.limits)),
-        Section(title="Submission format", body=submission_format(request.preview)),
+        Section(title="Submission format", body=artefact_contract(request)),
     ]
     if op == Operator.DRAFT:
         tried = list(mem.sibling_plans)
@@ -148,5 +175,8 @@ def build_prompt(request: CodeRequest, code_limit: int = 6000, output_limit: int
     if op != Operator.DEBUG:
         sections.append(Section(title="Good solutions so far", body=_bullets(mem.good_summaries, 5)))
     sections.append(Section(title="Instructions", body=INSTRUCTIONS[op]))
+    if program:
+        sections.append(Section(title="Response format", body=program_response_format(request.entry)))
+        return Prompt(system=PROGRAM_SYSTEM, sections=sections)
     sections.append(Section(title="Response format", body=RESPONSE_FORMAT))
     return Prompt(system=SYSTEM, sections=sections)

@@ -44,7 +44,6 @@ from airlab.errors import AirlabError
 from airlab.execution.sandbox import RunResult, Sandbox, SandboxJob, make_sandbox
 from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.spec import Limits
-from airlab.tasks.prediction.workspace import PUBLIC_FILES
 
 TOOLS = ("run_python", "run_shell", "list_files", "read_file", "preview_data", "submit")
 
@@ -218,7 +217,7 @@ class Workbench:
     def __post_init__(self) -> None:
         self.workspace = self.root / "workspace"
         self.workspace.mkdir(parents=True, exist_ok=True)
-        self.inputs = {name: self.public_dir / name for name in PUBLIC_FILES if (self.public_dir / name).is_file()}
+        self.inputs = {path.name: path for path in sorted(self.public_dir.iterdir()) if path.is_file()}
 
     def call(self, action: Action) -> ToolResult:
         handler = getattr(self, f"tool_{action.tool}")

@@ -42,6 +42,13 @@ def problem_of(preview: DataPreview) -> str:
     return "regression"
 
 
+def _table(request: CodeRequest) -> DataPreview:
+    """The table a prediction request is about."""
+    if not isinstance(request.preview, DataPreview):
+        raise CoderError(f"the table recipes cannot write code for a {type(request.preview).__name__}")
+    return request.preview
+
+
 class OfflineCoder:
     """Writes real scikit-learn / LightGBM / statsmodels scripts from recipes."""
 
@@ -49,7 +56,7 @@ class OfflineCoder:
 
     def write(self, request: CodeRequest) -> Proposal:
         rng = random.Random(request.seed)
-        problem = problem_of(request.preview)
+        problem = problem_of(_table(request))
         op = request.operator
         parent_recipes = [_recipe_of(p) for p in request.parents]
         if op == Operator.DRAFT or not request.parents:
@@ -67,16 +74,16 @@ class OfflineCoder:
             recipe, plan = self._crossover(request, parent_recipes, problem, rng)
         else:  # pragma: no cover - Operator is closed
             raise CoderError(f"unknown operator {op}")
-        code = render(recipe, plan, request.preview, threads=request.limits.cpus)
+        code = render(recipe, plan, _table(request), threads=request.limits.cpus)
         return Proposal(
             plan=plan, code=code, family=family(problem, recipe.primary_family).label,
-            meta={"recipe": recipe.model_dump(mode="json"), "idea": idea_key(recipe, request.preview)},
+            meta={"recipe": recipe.model_dump(mode="json"), "idea": idea_key(recipe, _table(request))},
         )
 
     # -- draft -------------------------------------------------------------------------------
     def _draft(self, request: CodeRequest, problem: str, rng: random.Random) -> tuple[Recipe, str]:
         tried = {_first_family(p) for p in request.memory.sibling_plans}
-        order = draft_order(problem, random.Random(request.run_seed), request.preview.n_train)
+        order = draft_order(problem, random.Random(request.run_seed), _table(request).n_train)
         # each family's defaults first, then (every family drafted) random families with random settings
         def ideas() -> Iterator[tuple[str, dict[str, Any]]]:
             yield from ((name, {}) for name in order if name not in tried)
@@ -86,9 +93,9 @@ class OfflineCoder:
 
         recipe = None
         for name, params in ideas():
-            params = _size_params(problem, name, params, request.preview)
+            params = _size_params(problem, name, params, _table(request))
             recipe = Recipe(problem=problem, models=[ModelSpec(family=name, params=params)], seed=request.seed % 10_000)  # type: ignore[arg-type]
-            recipe = self._choose_preprocessing(recipe, request.preview, rng)
+            recipe = self._choose_preprocessing(recipe, _table(request), rng)
             if self._novel(request, recipe):
                 break
         assert recipe is not None
@@ -98,7 +105,7 @@ class OfflineCoder:
     @staticmethod
     def _novel(request: CodeRequest, recipe: Recipe) -> bool:
         """Whether no node of the run has tried this idea (see :mod:`~airlab.coders.offline.ideas`)."""
-        return idea_key(recipe, request.preview) not in request.memory.tried_ideas
+        return idea_key(recipe, _table(request)) not in request.memory.tried_ideas
 
     def _choose_preprocessing(self, recipe: Recipe, preview: DataPreview, rng: random.Random) -> Recipe:
         fam = family(recipe.problem, recipe.primary_family)
@@ -142,11 +149,11 @@ class OfflineCoder:
     def _improve(self, request: CodeRequest, base: Recipe, problem: str, rng: random.Random) -> tuple[Recipe, str]:
         tried = set(request.memory.sibling_plans)
         good_families = [f for f in _families_in(request.memory.good_summaries, problem) if f not in {m.family for m in base.models}]
-        base_key = idea_key(base, request.preview)
+        base_key = idea_key(base, _table(request))
 
         def fresh(candidate: tuple[Recipe, str]) -> bool:
             recipe, change = candidate
-            key = idea_key(recipe, request.preview)
+            key = idea_key(recipe, _table(request))
             return (self._improve_plan(request, base, change) not in tried and key != base_key
                     and key not in request.memory.tried_ideas)
 
@@ -154,7 +161,7 @@ class OfflineCoder:
         for _ in range(NOVELTY_TRIES):
             roll = rng.random()
             if roll < 0.2 and good_families and len(base.models) < 3:
-                candidate = self._blend(base, rng.choice(good_families), problem, request.preview)
+                candidate = self._blend(base, rng.choice(good_families), problem, _table(request))
             elif roll < 0.35 and problem != "forecasting":
                 candidate = self._tweak_preprocessing(base, rng)
             else:
@@ -171,7 +178,7 @@ class OfflineCoder:
                 elif attempt < 2 * NOVELTY_TRIES:
                     candidate = self._walk(base, rng, problem, steps=rng.randint(2, 4))
                 else:
-                    candidate = self._blend(base, blends[attempt - 2 * NOVELTY_TRIES], problem, request.preview,
+                    candidate = self._blend(base, blends[attempt - 2 * NOVELTY_TRIES], problem, _table(request),
                                             why="as every single change has been tried")
                 if fresh(candidate):
                     break
@@ -266,7 +273,7 @@ class OfflineCoder:
             return recipe, (f"Debug node {parent.id}: its code failed ({_one_line(error)}); rewrite it as a robust "
                             f"{FALLBACK[problem]} baseline. {self._prep_text(recipe)}")
         repeated = sum(1 for bug in request.memory.ancestral_bugs if _one_line(error)[:60] in bug) > 1
-        n_train = request.preview.n_train
+        n_train = _table(request).n_train
         if parent.status == NodeStatus.TIMEOUT or parent.limit_hit in ("time", "memory"):
             models = []
             for spec in base.models:

@@ -14,7 +14,7 @@ from typing import TypeVar
 from airlab.search.journal import Journal
 from airlab.search.node import Node, Operator
 from airlab.search.policy import Action
-from airlab.tasks.prediction.metrics import Metric
+from airlab.tasks.objective import Objective
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class ScoreScale:
     policies count as 0).
     """
 
-    def __init__(self, metric: Metric, nodes: Sequence[Node]):
+    def __init__(self, metric: Objective, nodes: Sequence[Node]):
         self.metric = metric
         goods = [self._gain(float(n.search_score)) for n in nodes if n.is_ok]  # type: ignore[arg-type]
         self.lo = min(goods, default=0.0)
@@ -46,7 +46,7 @@ class ScoreScale:
         return self(float(node.search_score)) if node.is_ok else 0.0  # type: ignore[arg-type]
 
 
-def at_least(metric: Metric, score: float, reference: float) -> bool:
+def at_least(metric: Objective, score: float, reference: float) -> bool:
     """True if ``score`` is at least as good as ``reference`` under the metric's direction."""
     return not metric.better(reference, score)
 

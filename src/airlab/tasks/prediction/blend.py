@@ -16,24 +16,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel
 
 from airlab.search.journal import Journal
-from airlab.search.node import Node
-from airlab.tasks.prediction.submission import Grader, InvalidSubmission
+from airlab.search.selection import ENSEMBLE_POOL, ensemble_pool
 from airlab.tasks.prediction.metrics import Metric, MetricContext
+from airlab.tasks.prediction.submission import Grader, InvalidSubmission
+from airlab.tasks.protocol import Ensemble
 
 Matrix = npt.NDArray[np.float64]
-
-
-class Ensemble(BaseModel):
-    """A weighted average of nodes' predictions."""
-
-    members: list[int]
-    weights: list[float]
-    search_score: float  # on the rows the weights were chosen on: optimistic, shown for reference
-    val_score: float | None = None
-    test_score: float | None = None
 
 
 @dataclass
@@ -115,9 +105,6 @@ def load_predictions(node_id: int, submissions: Sequence[Path], view_graders: Se
     )
 
 
-ENSEMBLE_POOL = 20  # the best nodes by search score that the ensemble may draw on
-
-
 def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], view_graders: Sequence[Grader],
                    base: Grader, pool: int = ENSEMBLE_POOL, rounds: int = 25,
                    costs: Callable[[int], float] | None = None, max_cost: float | None = None) -> Ensemble | None:
@@ -163,16 +150,3 @@ def build_ensemble(journal: Journal, submissions: Callable[[int], list[Path]], v
         search_score=search_score(mix([c.search for c, _ in chosen])),
         val_score=scores.get("val"), test_score=scores.get("test"),
     )
-
-
-def ensemble_pool(journal: Journal, size: int = ENSEMBLE_POOL) -> list[Node]:
-    """The ``size`` best nodes by search score, plus the best node of every other model family:
-    an ensemble gains most from members that err differently."""
-    ranked = journal.ranked()
-    chosen = ranked[:size]
-    families = {n.family for n in chosen}
-    for node in ranked[size:]:
-        if node.family not in families:
-            chosen.append(node)
-            families.add(node.family)
-    return chosen

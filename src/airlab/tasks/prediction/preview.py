@@ -5,13 +5,16 @@ Computed only from ``train.csv`` and ``predict.csv`` features, so it holds nothi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 from pydantic import BaseModel
 
-from airlab.tasks.loader import Task
-from airlab.tasks.prediction.splits import ID, HiddenSplits
+from airlab.tasks.prediction.splits import HiddenSplits
+from airlab.tasks.prediction.submission import ID
+
+if TYPE_CHECKING:
+    from airlab.tasks.prediction.task import PredictionTask as Task
 
 ColumnKind = Literal["numeric", "categorical", "text", "datetime"]
 

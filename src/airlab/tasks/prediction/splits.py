@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from airlab.tasks.loader import Task
-from airlab.tasks.spec import TaskKind
+from airlab.tasks.prediction.spec import TaskKind
+from airlab.tasks.prediction.submission import ID, sample_submission
+
+if TYPE_CHECKING:
+    from airlab.tasks.prediction.task import PredictionTask as Task
 
 Role = Literal["train", "search", "val", "test"]
-HIDDEN_ROLES: tuple[Role, ...] = ("search", "val", "test")
-ID = "id"
 
 
 @dataclass
@@ -63,7 +64,7 @@ def assign_roles(task: Task, split_seed: int) -> np.ndarray:
         share = np.array([fr.search, fr.val, fr.test]) / held
         counts = np.floor(share * n_future).astype(int)
         counts[np.argmax(share)] += n_future - counts.sum()
-        dealt = np.repeat(np.array(HIDDEN_ROLES, dtype=object), counts)
+        dealt = np.repeat(np.array(("search", "val", "test"), dtype=object), counts)
         roles[future] = rng.permutation(dealt)
         return roles
 
@@ -131,24 +132,3 @@ def _opaque_ids(rng: np.random.Generator, n: int) -> np.ndarray:
             ids.add(token)
             out.append(token)
     return np.array(out, dtype=object)
-
-
-def submission_columns(task: Task) -> list[str]:
-    """Columns a submission must have, in order."""
-    metric = task.spec.metric_info
-    if metric.prediction == "proba":
-        return [ID, *task.classes]
-    return [ID, task.spec.target]
-
-
-def sample_submission(task: Task, ids: pd.Series, train: pd.DataFrame) -> pd.DataFrame:
-    metric = task.spec.metric_info
-    target = task.spec.target
-    if metric.prediction == "proba":
-        prior = train[target].astype(str).value_counts(normalize=True)
-        data = {c: np.full(len(ids), float(prior.get(c, 0.0))) for c in task.classes}
-        return pd.DataFrame({ID: ids.to_numpy(), **data})
-    if metric.prediction == "label":
-        majority = train[target].astype(str).mode().iloc[0]
-        return pd.DataFrame({ID: ids.to_numpy(), target: majority})
-    return pd.DataFrame({ID: ids.to_numpy(), target: float(train[target].mean())})

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from airlab.tasks.loader import Task
 from airlab.tasks.prediction.metrics import MetricContext
-from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, HiddenSplits, submission_columns
+from airlab.tasks.protocol import HIDDEN_ROLES, Grade, Role
+
+if TYPE_CHECKING:
+    from airlab.tasks.prediction.splits import HiddenSplits
+    from airlab.tasks.prediction.task import PredictionTask as Task
 
 SUBMISSION_FILE = "submission.csv"
+ID = "id"
 
 
 class InvalidSubmission(Exception):
     """The submission cannot be scored; ``str(exc)`` is the reason."""
-
-
-@dataclass
-class Grade:
-    valid: bool
-    reason: str | None = None
-    scores: dict[str, float] = field(default_factory=dict)  # role -> score
 
 
 def _examples(values: list[str], n: int = 3) -> str:
@@ -166,7 +164,7 @@ class Grader:
             prediction = pred.iloc[:, 0].to_numpy(dtype=float)
         return self.metric.score(truth, prediction, self.context)
 
-    def grade_frame(self, frame: pd.DataFrame, roles: tuple[str, ...] = HIDDEN_ROLES) -> Grade:
+    def grade_frame(self, frame: pd.DataFrame, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
         try:
             checked = self.check(frame)
         except InvalidSubmission as exc:
@@ -181,7 +179,7 @@ class Grader:
             return Grade(valid=False, reason=f"could not score the predictions: {exc}")
         return Grade(valid=True, scores=scores)
 
-    def grade_file(self, path: Path, roles: tuple[str, ...] = HIDDEN_ROLES) -> Grade:
+    def grade_file(self, path: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
         try:
             frame = self.read(path)
         except InvalidSubmission as exc:
@@ -211,3 +209,24 @@ def combine_predictions(frames: list[pd.DataFrame], prediction: str) -> pd.DataF
     for frame in aligned[1:]:
         total = total + frame.astype(float)
     return total / len(aligned)
+
+
+def submission_columns(task: Task) -> list[str]:
+    """Columns a submission must have, in order."""
+    metric = task.spec.metric_info
+    if metric.prediction == "proba":
+        return [ID, *task.classes]
+    return [ID, task.spec.target]
+
+
+def sample_submission(task: Task, ids: pd.Series, train: pd.DataFrame) -> pd.DataFrame:
+    metric = task.spec.metric_info
+    target = task.spec.target
+    if metric.prediction == "proba":
+        prior = train[target].astype(str).value_counts(normalize=True)
+        data = {c: np.full(len(ids), float(prior.get(c, 0.0))) for c in task.classes}
+        return pd.DataFrame({ID: ids.to_numpy(), **data})
+    if metric.prediction == "label":
+        majority = train[target].astype(str).mode().iloc[0]
+        return pd.DataFrame({ID: ids.to_numpy(), target: majority})
+    return pd.DataFrame({ID: ids.to_numpy(), target: float(train[target].mean())})

@@ -14,12 +14,17 @@ Val and test rows keep their ids in every view, so their predictions can be comb
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from airlab.tasks.loader import Task
-from airlab.tasks.spec import TaskKind
-from airlab.tasks.prediction.splits import ID, HiddenSplits, _opaque_ids, _rng, make_splits, sample_submission
+from airlab.tasks.prediction.spec import TaskKind
+from airlab.tasks.prediction.splits import HiddenSplits, _opaque_ids, _rng, make_splits
+from airlab.tasks.prediction.submission import ID, sample_submission
+
+if TYPE_CHECKING:
+    from airlab.tasks.prediction.task import PredictionTask as Task
 
 SMALL_DATA_ROWS = 1000  # below this many search-able labelled rows, `auto` uses 5 folds
 MID_DATA_ROWS = 10_000  # below this many, 3 folds; from here on, the one search split

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from airlab.tasks.prediction.submission import SUBMISSION_FILE
-from airlab.tasks.loader import Task
-from airlab.tasks.prediction.splits import ID, HiddenSplits, submission_columns
+from airlab.tasks.prediction.splits import HiddenSplits
+from airlab.tasks.prediction.submission import ID, SUBMISSION_FILE, submission_columns
+
+if TYPE_CHECKING:
+    from airlab.tasks.prediction.task import PredictionTask as Task
 
 PUBLIC_FILES = ("train.csv", "predict.csv", "sample_submission.csv", "description.md")
 

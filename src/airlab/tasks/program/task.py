@@ -82,7 +82,7 @@ def _load_function(folder: Path, entry_point: str, field_name: str, task_id: str
     fn = getattr(module, function, None)
     if not callable(fn):
         raise TaskSpecError(f"{folder / 'task.yaml'}: field '{field_name}': {file_name} defines no function {function}()")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 @dataclass
@@ -253,7 +253,8 @@ class ProgramView:
         inputs = {p.name: p for p in sorted(self.public_dir.iterdir()) if p.is_file() and p.name != spec.entry}
         return SandboxJob(code=code, input_files=inputs, workdir=workdir, limits=limits, log_dir=where,
                           script_name=spec.entry, argv=[sys.executable if a in ("python", "python3") else a
-                                                        for a in spec.run_command])
+                                                        for a in spec.run_command],
+                          artefacts=tuple(a for a in spec.kept_artefacts if a != spec.entry))
 
     def grade(self, job: SandboxJob, keep: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
         """Keep the artefacts (the entry as the node wrote it), then score them role by role."""
@@ -269,6 +270,24 @@ class ProgramView:
                 continue
             _keep_file(job.workdir / name, artefacts / name)
         return grade_artefacts(self.task, artefacts, self.public_dir, self.split_seed, roles)
+
+
+    def grade_path(self, path: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
+        """Grade an artefact file (e.g. strategy.py) or a folder of artefacts made elsewhere."""
+        spec = self.task.spec
+        with tempfile.TemporaryDirectory(prefix="airlab-artefacts-") as tmp:
+            artefacts = Path(tmp)
+            sources = [path / name for name in spec.kept_artefacts] if path.is_dir() else [path]
+            for source in sources:
+                if source.name not in spec.kept_artefacts:
+                    return Grade(valid=False, reason=f"{source.name} is not an artefact of this task; "
+                                                     f"expected {', '.join(spec.kept_artefacts)}")
+                if os.path.lexists(source) and not stat.S_ISREG(os.lstat(source).st_mode):
+                    return Grade(valid=False, reason=f"{source.name} is not a regular file")
+                _keep_file(source, artefacts / source.name)
+            if not (artefacts / spec.entry).exists():
+                return Grade(valid=False, reason=f"no {spec.entry} was given")
+            return grade_artefacts(self.task, artefacts, self.public_dir, self.split_seed, roles)
 
 
 def _keep_file(source: Path, target: Path) -> None:
@@ -337,3 +356,7 @@ class ProgramEvaluation:
     @property
     def refit_by_default(self) -> bool:
         return False
+
+    @property
+    def refit_growth(self) -> float:
+        return 1.0

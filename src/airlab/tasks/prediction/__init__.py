@@ -1,0 +1,1 @@
+"""Prediction tasks: a table with a target; the artefact is submission.csv."""
