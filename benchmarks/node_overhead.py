@@ -26,9 +26,9 @@ from _common import machine, write_section
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
 from airlab.tasks import load_task
-from airlab.tasks.grader import Grader
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import write_public_files
+from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.workspace import write_public_files
 
 CANDIDATE = '''
 import pandas as pd

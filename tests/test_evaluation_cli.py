@@ -23,9 +23,9 @@ from airlab.errors import AirlabError
 from airlab.evaluation import evaluate_script, export_workspace
 from airlab.store.results import read_results
 from airlab.tasks import load_task
-from airlab.tasks.grader import Grader
-from airlab.tasks.splits import HIDDEN_ROLES, ID, make_splits
-from airlab.tasks.workspace import PUBLIC_FILES
+from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, make_splits
+from airlab.tasks.prediction.workspace import PUBLIC_FILES
 from tests.conftest import airlab
 
 # A hand-written reference solution: the test fits the same model itself and checks the scores.

@@ -10,19 +10,25 @@ import numpy as np
 import pytest
 
 from airlab import api
-from airlab.ensemble import build_ensemble, ensemble_script
-from airlab.execution.candidate import judge, make_job
+from airlab.tasks.prediction.blend import build_ensemble
+from airlab.tasks.prediction.blend_script import ensemble_script
+from airlab.execution.candidate import judge
 from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
-from airlab.final import FinalChoice, RefitBudget, refit_final, submission_paths
+from airlab.final import FinalChoice, RefitBudget, kept_dirs, refit_final
 from airlab.rundir import RunConfig
 from airlab.search.journal import Journal
 from airlab.search.selection import select_final
 from airlab.store.run_store import JOURNAL_FILE, RunStore
-from airlab.tasks import load_task
-from airlab.tasks.folds import views_for
-from airlab.tasks.grader import Grader
-from airlab.tasks.loader import Task
+from airlab.tasks import Task, load_task
+from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader
+from airlab.tasks.prediction.task import PredictionView
+from airlab.tasks.prediction.views import views_for
+
+
+def submission_paths(run_dir: Path, n_views: int):  # type: ignore[no-untyped-def]
+    folders = kept_dirs(run_dir, n_views)
+    return lambda node: [folder / SUBMISSION_FILE for folder in folders(node)]
 
 
 def _run(tmp: Path, task: str, folds: str, nodes: int) -> tuple[Path, dict]:
@@ -96,11 +102,11 @@ def test_the_written_script_reproduces_the_blend(single_view_run: tuple[Path, di
     code = ensemble_script([(n, w, journal[n].code) for n, w in zip(ens["members"], ens["weights"], strict=True)],
                            task.spec.metric_info.prediction, task.classes)
     compile(code, "best_solution.py", "exec")
-    base, _ = _graders("wine", "1")
     limits = task.spec.limits.model_copy(update={"time_seconds": 300})
     where = run_dir / "script-check"
-    job = make_job(code, run_dir / "public", where, limits)
-    outcome = judge(make_sandbox("auto").run(job), job.workdir, where, base, limits)
+    view = PredictionView(task=task, splits=task.splits(), public_dir=run_dir / "public")
+    job = view.job(code, where, limits)
+    outcome = judge(make_sandbox("auto").run(job), job, view, where, limits)
     assert outcome.grade is not None and outcome.grade.valid, outcome.error
     assert outcome.grade.scores["val"] == pytest.approx(ens["val_score"], abs=1e-6)
     assert outcome.grade.scores["test"] == pytest.approx(ens["test_score"], abs=1e-6)
@@ -116,10 +122,10 @@ def test_refit_of_an_ensemble_runs_every_member(kfold_run: tuple[Path, dict]) ->
     assert ens is not None
     choice = FinalChoice(journal=journal, selection=select_final(journal, store.hidden_scores()), ensemble=ens,
                          use_ensemble=True)
-    splits, _ = views_for(task, "3")
+    evaluation = task.evaluation(run_dir / "again", eval_folds="3")
     executor = LocalExecutor(workers=2, sandbox=make_sandbox("auto"))
     try:
-        score = refit_final(run_dir, store, task.spec.limits, executor, task, splits, choice)
+        score = refit_final(run_dir, store, task.spec.limits, executor, evaluation, choice)
     finally:
         executor.shutdown()
     assert score is not None and 30 < score < 100  # rmse on diabetes
@@ -135,10 +141,10 @@ def test_a_refit_that_outlasts_the_time_budget_is_abandoned(kfold_run: tuple[Pat
                          use_ensemble=False)
     [(chosen, _)] = choice.members
     journal.put(journal[chosen].model_copy(update={"code": "import time\ntime.sleep(30)\n"}))
-    splits, _ = views_for(task, "3")
+    evaluation = task.evaluation(run_dir / "again", eval_folds="3")
     executor = LocalExecutor(workers=1, sandbox=make_sandbox("auto"))
     try:
-        assert refit_final(run_dir, store, task.spec.limits, executor, task, splits, choice, time_left=1.5) is None
+        assert refit_final(run_dir, store, task.spec.limits, executor, evaluation, choice, time_left=1.5) is None
     finally:
         executor.shutdown()
     kinds = [e["kind"] for e in store.events()]

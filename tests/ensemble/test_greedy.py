@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from airlab.ensemble.selection import greedy_weights, score_matrix, to_matrix
-from airlab.tasks.metrics import MetricContext, get_metric
+from airlab.tasks.prediction.blend import greedy_weights, score_matrix, to_matrix
+from airlab.tasks.prediction.metrics import MetricContext, get_metric
 
 
 def _rmse(truth: np.ndarray):

@@ -15,14 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.sandbox import RunResult, SandboxJob, bubblewrap_works, make_sandbox
 from airlab.execution.warm import WarmBubblewrapSandbox
 from airlab.tasks import load_task
-from airlab.tasks.grader import Grader
 from airlab.tasks.spec import Limits
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import write_public_files
 from tests.conftest import run_json, view_folders
 from tests.execution.conftest import run
 
@@ -137,8 +134,7 @@ def test_candidate_that_kills_its_worker_fails_alone(warm: WarmBubblewrapSandbox
 
 def test_a_real_candidate_grades_and_concurrent_jobs_get_own_workers(tmp_path: Path) -> None:
     task = load_task("iris")
-    splits = make_splits(task, 0)
-    write_public_files(task, splits, tmp_path / "public")
+    evaluation = task.evaluation(tmp_path, 0)
     code = '''
 import pandas as pd, time
 from sklearn.linear_model import LogisticRegression
@@ -152,7 +148,8 @@ time.sleep(1)
 '''
     sandbox = WarmBubblewrapSandbox()
     try:
-        jobs = [make_job(code, tmp_path / "public", tmp_path / f"node{i}", task.spec.limits) for i in range(2)]
+        view = evaluation.views[0]
+        jobs = [view.job(code, tmp_path / f"node{i}", task.limits) for i in range(2)]
         results: dict[int, RunResult] = {}
         threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, sandbox.run(jobs[i])))
                    for i in range(2)]
@@ -161,10 +158,9 @@ time.sleep(1)
         for thread in threads:
             thread.join()
         assert sandbox.workers == 2
-        grader = Grader(task, splits)
         for i, job in enumerate(jobs):
             result = results[i]
-            outcome = judge(result, job.workdir, job.log_dir, grader, task.spec.limits)
+            outcome = judge(result, job, view, job.log_dir, task.limits)
             assert outcome.status.value == "ok", (outcome.error, result.stderr_tail)
     finally:
         sandbox.close()

@@ -11,9 +11,9 @@ import pytest
 
 from airlab.rundir import RunConfig
 from airlab.store.run_store import RunStore
-from airlab.tasks import load_task
-from airlab.tasks.folds import fold_views, refit_growth, refit_view, resolve_folds
-from airlab.tasks.splits import make_splits
+from airlab.tasks import Evaluation, load_task
+from airlab.tasks.prediction.views import fold_views, refit_growth, refit_view, resolve_folds
+from airlab.tasks.prediction.splits import make_splits
 from tests.conftest import run_json
 
 
@@ -85,15 +85,19 @@ def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
     assert json.loads((run_dir / "result.json").read_text())["val_score"] is not None
 
 
-def test_refit_modes() -> None:
-    labels, proba, values, forecast = (load_task(t) for t in ("iris", "breast-cancer", "diabetes", "co2"))
+def test_refit_modes(tmp_path: Path) -> None:
+    def evaluation(task_id: str, folds: int) -> Evaluation:
+        return load_task(task_id).evaluation(tmp_path / f"{task_id}-{folds}", eval_folds=folds)
+
+    labels5, labels1 = evaluation("iris", 5), evaluation("iris", 1)
+    proba1, proba5, values5 = evaluation("breast-cancer", 1), evaluation("breast-cancer", 5), evaluation("diabetes", 5)
     auto = RunConfig(task="iris")
     assert auto.refit == "auto"
-    assert not auto.refits(labels, 5)  # already a vote of five fold runs
-    assert auto.refits(labels, 1) and auto.refits(proba, 5) and auto.refits(values, 5)
-    assert not auto.refits(forecast, 1)  # the refit's train would pass the test times
-    assert RunConfig(task="iris", refit="always").refits(labels, 5)
-    assert not RunConfig(task="iris", refit="never").refits(proba, 1)
+    assert not auto.refits(labels5)  # already a vote of five fold runs
+    assert auto.refits(labels1) and auto.refits(proba5) and auto.refits(values5)
+    assert not auto.refits(evaluation("co2", 1))  # the refit's train would pass the test times
+    assert RunConfig(task="iris", refit="always").refits(labels5)
+    assert not RunConfig(task="iris", refit="never").refits(proba1)
     # journals written when refit was a switch still resume as they were configured
     assert RunConfig.model_validate({"task": "iris", "refit": True}).refit == "always"
     assert RunConfig.model_validate({"task": "iris", "refit": False}).refit == "never"

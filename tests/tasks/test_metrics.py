@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from airlab.tasks.metrics import METRICS, MetricContext, get_metric
+from airlab.tasks.prediction.metrics import METRICS, MetricContext, get_metric
 
 
 def test_directions_are_fixed() -> None:

@@ -5,7 +5,7 @@ import yaml
 
 from airlab.errors import TaskSpecError, UnknownTaskError
 from airlab.tasks import known_task_ids, load_task
-from airlab.tasks.spec import TaskSpec
+from airlab.tasks.prediction.spec import PredictionSpec as TaskSpec
 from tests.conftest import airlab
 
 GOOD = {

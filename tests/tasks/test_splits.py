@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from airlab.tasks import load_task
-from airlab.tasks.splits import assign_roles, make_splits
+from airlab.tasks.prediction.splits import assign_roles, make_splits
 
 
 def test_splits_are_deterministic_and_seeded() -> None:

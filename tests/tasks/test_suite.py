@@ -3,7 +3,7 @@
 import pytest
 
 from airlab.tasks import known_task_ids, load_task
-from airlab.tasks.splits import make_splits
+from airlab.tasks.prediction.splits import make_splits
 
 
 @pytest.mark.parametrize("task_id", known_task_ids())

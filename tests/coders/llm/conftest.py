@@ -9,9 +9,9 @@ from airlab.coders.base import CodeRequest
 from airlab.search.memory import Memory
 from airlab.search.node import Node, Operator
 from airlab.tasks.loader import load_task
-from airlab.tasks.preview import DataPreview, make_preview
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import describe
+from airlab.tasks.prediction.preview import DataPreview, make_preview
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.workspace import describe
 
 
 @cache

@@ -21,8 +21,8 @@ from airlab.errors import AirlabError
 from airlab.execution.sandbox import make_sandbox
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.tasks.loader import load_task
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import write_public_files
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.workspace import write_public_files
 from tests.coders.llm.conftest import make_request
 from tests.coders.llm.fake_server import Answer, FakeLLM, fake_llm, openai_body
 from tests.conftest import AIRLAB

@@ -16,8 +16,8 @@ from airlab.coders.offline import (
 )
 from airlab.coders.offline.families import LARGE_ROWS, TIERS, draft_order, family, large_data_cost
 from airlab.tasks.loader import load_task
-from airlab.tasks.preview import DataPreview, make_preview
-from airlab.tasks.splits import make_splits
+from airlab.tasks.prediction.preview import DataPreview, make_preview
+from airlab.tasks.prediction.splits import make_splits
 
 
 @pytest.mark.parametrize("problem", ["classification", "regression"])

@@ -11,9 +11,9 @@ import pandas as pd
 from airlab.coders.offline.recipe import ModelSpec, Recipe
 from airlab.coders.offline.render import render
 from airlab.tasks.loader import load_task
-from airlab.tasks.preview import make_preview
-from airlab.tasks.splits import make_splits
-from airlab.tasks.workspace import write_public_files
+from airlab.tasks.prediction.preview import make_preview
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.workspace import write_public_files
 
 
 def test_regression_predictions_stay_within_the_labels_seen(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import TypeVar
 from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.search.policy import Policy
-from airlab.tasks.metrics import get_metric
+from airlab.tasks.prediction.metrics import get_metric
 
 P = TypeVar("P", bound=Policy)
 

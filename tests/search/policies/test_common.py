@@ -17,7 +17,7 @@ from airlab.search.policies.common import (
     rank_selection_weights,
     softmax_weights,
 )
-from airlab.tasks.metrics import get_metric
+from airlab.tasks.prediction.metrics import get_metric
 from tests.search.policies.helpers import journal, node
 
 

@@ -30,7 +30,7 @@ from airlab.tasks.prediction.preview import DataPreview, make_preview
 from airlab.tasks.prediction.spec import PredictionSpec, TaskKind
 from airlab.tasks.prediction.splits import HiddenSplits, make_splits
 from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader, combine_predictions
-from airlab.tasks.prediction.views import fold_views, refit_growth, refit_view, resolve_folds
+from airlab.tasks.prediction.views import refit_growth, refit_view, views_for
 from airlab.tasks.prediction.workspace import PUBLIC_FILES, describe, write_public_files
 from airlab.tasks.protocol import HIDDEN_ROLES, Capabilities, Ensemble, Grade, Role, View
 from airlab.tasks.spec import Limits, References
@@ -92,9 +92,8 @@ class PredictionTask:
         return make_splits(self, split_seed)
 
     def evaluation(self, root: Path, split_seed: int | None = None, eval_folds: str | int = 1) -> PredictionEvaluation:
-        base = make_splits(self, split_seed)
-        k = resolve_folds(eval_folds, self, base)
-        splits = fold_views(self, base, k)
+        base, splits = views_for(self, eval_folds, split_seed)
+        k = len(splits)
         write_public_files(self, base, root / "public")
         views = []
         for fold, view in enumerate(splits):
@@ -139,7 +138,7 @@ class PredictionView:
         return grade
 
     def grade_path(self, path: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
-        return self.grader.grade_file(path / SUBMISSION_FILE if path.is_dir() else path, tuple(roles))
+        return self.grader.grade_file(path, tuple(roles))
 
     def read(self, keep: Path) -> pd.DataFrame:
         """A kept submission, checked and indexed by id."""
