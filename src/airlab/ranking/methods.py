@@ -106,7 +106,8 @@ def _aup(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
     return Outcome(
         scores=prof.aup,
         details={
-            "tau_max": prof.tau_max,
+            "grid_end": prof.grid_end,
+            "penalties": dict(zip(prof.tasks, prof.penalties.tolist(), strict=True)),
             "feasible_tasks": dict(zip(prof.agents, feasible.tolist(), strict=True)),
             "baseline": ctx.settings.baseline,
         },
@@ -291,7 +292,12 @@ _SPECS = [
         "Weng-Lin Bayesian rating, Thurstone-Mosteller model (mu)",
     ),
     MethodSpec("nash", _nash, "Nash averaging: expected score on the max-entropy Nash task mix"),
-    MethodSpec("aup", _aup, "area under the MLGym performance profile", ("epsilon", "n_grid")),
+    MethodSpec(
+        "aup",
+        _aup,
+        "area under the MLGym performance profile (log10 ratio axis)",
+        ("epsilon", "n_grid", "grid_end"),
+    ),
     MethodSpec("airs", _airs, "mean AIRS-Bench normalised score"),
     MethodSpec("percentile", _percentile, "mean leaderboard percentile (ties half)"),
     MethodSpec("medals", _medals, "share of tasks with any MLE-bench medal (needs leaderboard)"),
