@@ -16,6 +16,12 @@ Two exact solvers:
   the ``C(m, 3)`` transitivity constraints, solved by HiGHS through ``scipy.optimize.milp``.
   Used automatically above ``DP_MAX_AGENTS`` agents.
 
+:func:`kemeny` first splits the agents into the strongly connected components of the "beats or
+ties" majority graph. Between two components every pair is a strict majority in the same
+direction, and every optimal order keeps the components in that order (otherwise some adjacent
+pair across them could be swapped for a strict gain), so each component is solved on its own
+and the results are concatenated: the solver choice applies per component.
+
 Several orders can be optimal (an exact tie, or a majority cycle with equal margins). The
 result then does not single one out: both solvers also return ``can_above[i, j]``, true when
 ``i`` is ranked above ``j`` in *some* optimal order. Agent ``i`` scores the number of agents it
@@ -49,6 +55,11 @@ from airlab.ranking.outcome import Outcome
 
 DP_MAX_AGENTS = 13
 """Above this many agents ``solver="auto"`` switches from the subset DP to the ILP."""
+
+TIE_DP_MAX_AGENTS = 20
+"""``solver="auto"``: when the ILP finds several optimal orders for a component of at most this
+many agents, the DP (seconds at 20 agents) settles which pairs they leave open; beyond it the
+ILP re-solves each open candidate pair."""
 
 _DP_HARD_LIMIT = 24
 
@@ -227,8 +238,14 @@ def _order_pairs(order: np.ndarray) -> np.ndarray:
 
 
 @single_threaded
-def kemeny_ilp(wins: np.ndarray, time_limit: float | None = None) -> KemenyResult:
-    """Exact Kemeny order as a binary linear programme with transitivity constraints."""
+def kemeny_ilp(
+    wins: np.ndarray, time_limit: float | None = None, resolve_ties: bool = True
+) -> KemenyResult:
+    """Exact Kemeny order as a binary linear programme with transitivity constraints.
+
+    With ``resolve_ties=False`` a non-unique optimum is only detected (``n_optimal=None``) and
+    ``can_above`` holds the returned order's pairs alone.
+    """
     m = wins.shape[0]
     if m <= 1:
         return KemenyResult(np.arange(m, dtype=np.int64), 0.0, 1, "ilp", np.zeros((m, m), bool))
@@ -245,7 +262,7 @@ def kemeny_ilp(wins: np.ndarray, time_limit: float | None = None) -> KemenyResul
     cut = LinearConstraint(row[None, :], 1.0 - x_star.sum(), np.inf)
     other = ilp.solve(cut=cut)
     unique = other is None or agreement(wins, other) < opt - tol
-    if not unique:
+    if not unique and resolve_ties:
         for i, j in zip(*np.nonzero(_order_pairs(order)), strict=True):
             if can_above[j, i]:
                 continue
@@ -259,15 +276,50 @@ def kemeny_ilp(wins: np.ndarray, time_limit: float | None = None) -> KemenyResul
     return KemenyResult(order, opt, 1 if unique else None, "ilp", can_above)
 
 
-def kemeny(wins: np.ndarray, solver: Literal["auto", "dp", "ilp"] = "auto") -> KemenyResult:
-    """Exact Kemeny-Young order; ``auto`` uses the DP up to ``DP_MAX_AGENTS`` agents."""
-    if solver == "auto":
-        solver = "dp" if wins.shape[0] <= DP_MAX_AGENTS else "ilp"
-    if solver == "dp":
+def _components(wins: np.ndarray) -> list[np.ndarray]:
+    """Strong components of the "beats or ties" graph, best first (see the module docstring)."""
+    n, labels = connected_components(csr_matrix(wins >= wins.T), directed=True, connection="strong")
+    blocks = [np.flatnonzero(labels == c) for c in range(n)]
+    beats = wins > wins.T
+    # the components form a transitive tournament: each beats every agent of the later ones
+    return sorted(blocks, key=lambda b: -int(beats[b[0]][labels != labels[b[0]]].sum()))
+
+
+def _solve_block(wins: np.ndarray, solver: str) -> KemenyResult:
+    m = wins.shape[0]
+    if solver == "dp" or (solver == "auto" and m <= DP_MAX_AGENTS):
         return kemeny_dp(wins)
-    if solver == "ilp":
-        return kemeny_ilp(wins)
-    raise RankingInputError(f"unknown Kemeny solver {solver!r}; use auto, dp or ilp")
+    if solver == "auto" and m <= TIE_DP_MAX_AGENTS:
+        res = kemeny_ilp(wins, resolve_ties=False)
+        if res.n_optimal == 1:
+            return res
+        dp = kemeny_dp(wins)
+        return KemenyResult(res.order, res.agreement, dp.n_optimal, "ilp+dp", dp.can_above)
+    return kemeny_ilp(wins)
+
+
+def kemeny(wins: np.ndarray, solver: Literal["auto", "dp", "ilp"] = "auto") -> KemenyResult:
+    """Exact Kemeny-Young ranking, component by component; ``auto`` uses the DP on components
+    of up to ``DP_MAX_AGENTS`` agents and the ILP on larger ones."""
+    if solver not in ("auto", "dp", "ilp"):
+        raise RankingInputError(f"unknown Kemeny solver {solver!r}; use auto, dp or ilp")
+    m = wins.shape[0]
+    order: list[int] = []
+    can_above = np.zeros((m, m), dtype=bool)
+    n_optimal: int | None = 1
+    used: list[str] = []
+    placed = np.zeros(m, dtype=bool)
+    for block in _components(wins):
+        res = _solve_block(wins[np.ix_(block, block)], solver)
+        order += block[res.order].tolist()
+        placed[block] = True
+        can_above[np.ix_(block, ~placed)] = True  # above every later component
+        can_above[np.ix_(block, block)] = res.can_above
+        n_optimal = None if n_optimal is None or res.n_optimal is None else n_optimal * res.n_optimal
+        if len(block) > 1 and res.solver not in used:
+            used.append(res.solver)
+    final = np.asarray(order, dtype=np.int64)
+    return KemenyResult(final, agreement(wins, final), n_optimal, "+".join(used) or "dp", can_above)
 
 
 def tied_groups(can_above: np.ndarray) -> list[list[int]]:
