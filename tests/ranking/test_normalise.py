@@ -5,12 +5,10 @@ import pandas as pd
 import pytest
 
 from airlab.ranking.errors import RankingInputError
+from airlab.ranking.medals import medal_positions, medal_thresholds, medals
 from airlab.ranking.normalise import (
     airs_normalised_runs,
     airs_normalised_scores,
-    medal_positions,
-    medal_thresholds,
-    medals,
     percentile_against,
     valid_submission_rate,
 )

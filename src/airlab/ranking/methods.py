@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from airlab.ranking import lotteries, normalise, ratings, sco, voting
+from airlab.ranking import lotteries, medals, normalise, ratings, sco, voting
 from airlab.ranking.ballots import Ballots, ballots_from_matrix, require_agents
 from airlab.ranking.errors import DegenerateDataError, RankingInputError
 from airlab.ranking.kemeny import kemeny_outcome
@@ -139,10 +139,10 @@ def _percentile(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
 def _medals(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
     if ctx.settings.leaderboard is None:
         raise RankingInputError("the 'medals' method needs a leaderboard (--leaderboard FILE)")
-    med = normalise.medals(ctx.matrix, dict(ctx.settings.leaderboard))
+    med = medals.medals(ctx.matrix, dict(ctx.settings.leaderboard))
     counts = {
         medal: dict(zip(ctx.matrix.agents, (med == i).sum(axis=1).tolist(), strict=True))
-        for i, medal in enumerate(normalise.MEDALS)
+        for i, medal in enumerate(medals.MEDALS)
     }
     n = ctx.matrix.n_voters
     return Outcome(scores=(med < 3).sum(axis=1) / max(n, 1), details={"medals": counts})

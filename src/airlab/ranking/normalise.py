@@ -1,5 +1,5 @@
-"""Per-task normalisation: AIRS-Bench normalised score, leaderboard percentiles, MLE-bench
-medals and the valid-submission rate.
+"""Per-task normalisation: AIRS-Bench normalised score, leaderboard percentiles and the
+valid-submission rate (MLE-bench medals: :mod:`airlab.ranking.medals`).
 
 AIRS-Bench normalised score (Lupidi et al. 2026)
     ``NS = (phi(s) - phi(s_min)) / (phi(s_best) - phi(s_min))`` with
@@ -20,20 +20,7 @@ Percentile rank (MLE-bench style)
     same voter form it (missing agents are worst under ``"worst"``). A missing entry scores 0
     (``"worst"``) or is skipped (``"ignore"``).
 
-Medals (MLE-bench / Kaggle progression rules), by leaderboard size ``n`` (1-based positions in
-the leaderboard sorted best first; the threshold is the score at that position):
-
-    ========  ==================  ================  ================
-    n         gold                silver            bronze
-    ========  ==================  ================  ================
-    < 100     max(1, 10% n)       max(1, 20% n)     max(1, 40% n)
-    100-249   10                  max(1, 20% n)     max(1, 40% n)
-    250-999   10 + 0.2% n         50                100
-    >= 1000   10 + 0.2% n         max(1, 5% n)      max(1, 10% n)
-    ========  ==================  ================  ================
-
-    (fractions are truncated to integers). A score at least as good as a threshold earns that
-    medal; the best medal wins.
+Medals (MLE-bench / Kaggle progression rules) live in :mod:`airlab.ranking.medals`.
 
 Valid-submission rate
     Share of an agent's expected runs that are valid. Expected runs are the (task, seed) slots
@@ -50,8 +37,6 @@ import pandas as pd
 from airlab.ranking.ballots import Ballots
 from airlab.ranking.errors import RankingInputError
 from airlab.ranking.table import MissingPolicy, ResultsCube, ScoreMatrix, read_table
-
-MEDALS = ("gold", "silver", "bronze")
 
 
 def default_optimum(cube: ResultsCube) -> np.ndarray:
@@ -178,43 +163,6 @@ def percentile_scores(
                     out[a, v] = (below + 0.5 * equal) / len(others)
     if missing == "worst":
         out = np.where(np.isfinite(scores), out, 0.0)
-    return out
-
-
-def medal_positions(n: int) -> tuple[int, int, int]:
-    """1-based leaderboard positions of the gold, silver and bronze thresholds."""
-    if n < 1:
-        raise RankingInputError("a leaderboard needs at least one entry for medals")
-    if n < 100:
-        return max(1, int(n * 0.1)), max(1, int(n * 0.2)), max(1, int(n * 0.4))
-    if n < 250:
-        return 10, max(1, int(n * 0.2)), max(1, int(n * 0.4))
-    if n < 1000:
-        return 10 + int(n * 0.002), 50, 100
-    return 10 + int(n * 0.002), max(1, int(n * 0.05)), max(1, int(n * 0.1))
-
-
-def medal_thresholds(leaderboard_oriented: np.ndarray) -> np.ndarray:
-    """Oriented gold/silver/bronze threshold scores of a leaderboard (higher is better)."""
-    lb = np.sort(np.asarray(leaderboard_oriented, dtype=float))[::-1]
-    return np.array([lb[p - 1] for p in medal_positions(len(lb))])
-
-
-def medals(matrix: ScoreMatrix, leaderboard: dict[str, np.ndarray]) -> np.ndarray:
-    """Medal per (agent, voter): 0 gold, 1 silver, 2 bronze, 3 none (missing = none)."""
-    scores = matrix.scores
-    out = np.full(scores.shape, 3, dtype=np.int64)
-    sign = np.where(matrix.higher_is_better, 1.0, -1.0)
-    absent = sorted({matrix.tasks[t] for t in matrix.voter_task} - set(leaderboard))
-    if absent:
-        raise RankingInputError("leaderboard has no rows for task(s): " + ", ".join(absent))
-    for v in range(matrix.n_voters):
-        thresholds = medal_thresholds(leaderboard[matrix.tasks[matrix.voter_task[v]]] * sign[v])
-        col = scores[:, v]
-        ok = np.isfinite(col)
-        got = col[ok, None] >= thresholds[None, :]
-        first = np.where(got.any(axis=1), np.argmax(got, axis=1), 3)
-        out[ok, v] = first
     return out
 
 
