@@ -5,14 +5,19 @@ AIRS-Bench normalised score (Lupidi et al. 2026)
     ``NS = (phi(s) - phi(s_min)) / (phi(s_best) - phi(s_min))`` with
     ``phi(s) = -log10(|s - s_opt|)``: the log-distance to the task's optimum ``s_opt``, placed
     between the worst valid score ``s_min`` (over all agents and seeds of the task: NS = 0) and
-    the best known score ``s_best`` (NS = 1; above 1 beats it). ``s_opt`` comes from the
-    ``optimum`` column, else 0 for lower-is-better tasks and 1 for higher-is-better tasks whose
-    scores all lie in [0, 1] (accuracy-like metrics); otherwise the table must give it.
-    ``s_best`` comes from ``best_known`` (e.g. published SOTA), else the best valid score.
-    ``|s - s_opt|`` is floored at ``1e-12 * max(1, |s_opt|)`` so hitting the optimum is finite.
-    NS is computed per run; an invalid run scores 0; runs are averaged over seeds and then
-    over tasks. A task without any row for an agent counts 0 under ``missing="worst"`` and is
-    skipped under ``"ignore"``. If ``s_best == s_min`` every valid run scores 1.
+    the best known score ``s_best`` (NS = 1; above 1 beats it), then floored at 0.
+    Reference: facebookresearch/airs-bench, the README's formula and the notebook
+    ``notebooks/create_summary_plots.ipynb`` (``normalize_score_log``), whose rules are followed:
+    an invalid run scores 0, a negative NS becomes 0, a score exactly at the optimum counts as
+    the distance ``0.001`` (AIRS-Bench scores an exact hit as 0.999 for its accuracy-like
+    tasks), and the benchmark average is over seeds, then tasks.
+    ``s_opt`` comes from the ``optimum`` column, else 0 for lower-is-better tasks and 1 for
+    higher-is-better tasks whose scores all lie in [0, 1]; otherwise the table must give it
+    (AIRS-Bench uses 1 for every higher-is-better task). ``s_best`` comes from ``best_known``
+    (AIRS-Bench: the SOTA score of the task's ``metadata.yaml``), else the best valid score.
+    A task without any row for an agent counts 0 under ``missing="worst"`` and is skipped under
+    ``"ignore"``. If ``phi(s_best) == phi(s_min)`` every valid run scores 1 (AIRS-Bench's
+    notebook divides by zero there).
 
 Percentile rank (MLE-bench style)
     Share of the leaderboard an agent beats, ties counted half:
@@ -37,6 +42,9 @@ import pandas as pd
 from airlab.ranking.ballots import Ballots
 from airlab.ranking.errors import RankingInputError
 from airlab.ranking.table import MissingPolicy, ResultsCube, ScoreMatrix, read_table
+
+EXACT_HIT_DISTANCE = 0.001
+"""Distance to the optimum used for a score exactly at it (AIRS-Bench: 1 - 0.999)."""
 
 
 def default_optimum(cube: ResultsCube) -> np.ndarray:
@@ -73,21 +81,17 @@ def airs_normalised_runs(cube: ResultsCube) -> np.ndarray:
         worst = np.nanmin(filled, axis=(0, 2)) * cube.sign  # raw worst valid score per task
         best = np.nanmax(filled, axis=(0, 2)) * cube.sign
     best = np.where(np.isfinite(cube.best_known), cube.best_known, best)
-    floor = 1e-12 * np.maximum(1.0, np.abs(opt))
 
-    def phi(score: np.ndarray, o: np.ndarray, f: np.ndarray) -> np.ndarray:
-        return np.asarray(-np.log10(np.maximum(np.abs(score - o), f)))
+    def phi(score: np.ndarray, o: np.ndarray) -> np.ndarray:
+        dist = np.abs(score - o)
+        return np.asarray(-np.log10(np.where(dist > 0, dist, EXACT_HIT_DISTANCE)))
 
-    phi_min = phi(worst, opt, floor)
-    denom = phi(best, opt, floor) - phi_min
-    run = phi(
-        np.where(cube.valid, cube.raw, worst[None, :, None]),
-        opt[None, :, None],
-        floor[None, :, None],
-    )
+    phi_min = phi(worst, opt)
+    denom = phi(best, opt) - phi_min
+    run = phi(np.where(cube.valid, cube.raw, worst[None, :, None]), opt[None, :, None])
     safe = np.where(denom > 0, denom, 1.0)[None, :, None]
     ns = np.where(denom[None, :, None] > 0, (run - phi_min[None, :, None]) / safe, 1.0)
-    ns = np.where(cube.valid, ns, 0.0)
+    ns = np.where(cube.valid, np.maximum(ns, 0.0), 0.0)
     return np.where(cube.present, ns, np.nan)
 
 
