@@ -215,7 +215,7 @@ _SPECS = [
     MethodSpec(
         "kemeny",
         _kemeny,
-        "exact Kemeny-Young order (score = agents ranked below)",
+        "exact Kemeny-Young ranking (score = agents below in every optimal order)",
         ("solver",),
         condorcet=True,
     ),
