@@ -135,3 +135,26 @@ def test_list_methods() -> None:
     assert "maximal-lotteries" in res.stdout and "kemeny-young" in res.stdout
     res = runner.invoke(app, ["rank"])
     assert res.exit_code == 2 and "results table" in res.output
+
+
+def test_condorcet_cycle_prints_tied_ranks(tmp_path: Path) -> None:
+    cycle = {"t1": ("a", "b", "c"), "t2": ("b", "c", "a"), "t3": ("c", "a", "b")}
+    rows = [
+        {"agent": agent, "task": task, "score": 3 - pos}
+        for task, order in cycle.items()
+        for pos, agent in enumerate(order)
+    ]
+    rows += [{"agent": a, "task": f"same{k}", "score": 1.0} for k in range(5) for a in "abc"]
+    path = tmp_path / "cycle.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    res = runner.invoke(app, ["rank", str(path), "-m", "kemeny,ranked-pairs", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    for method in ("kemeny", "ranked-pairs"):
+        assert [row["rank"] for row in payload[method]] == [1, 1, 1]
+    res = runner.invoke(app, ["rank", str(path), "-m", "kemeny"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())  # the caption wraps with the terminal width
+    assert "3 optimal orders; relative order not fixed among: a, b, c (equal ranks)" in text
+    assert sum(line.split("│")[1].strip() == "1" for line in res.stdout.splitlines()
+               if line.count("│") >= 3) == 3

@@ -91,17 +91,23 @@ def test_kemeny_matches_brute_force() -> None:
 def test_ranked_pairs_and_schulze_match() -> None:
     from open_spiel.python.voting import ranked_pairs, schulze
 
+    compared = 0
     for rankings, m in _cases(15, 3, odd=True):
         prof, b = _profile(rankings, m), ballots(rankings, m)
         rp = voting.ranked_pairs(b.margins, b.agents)
-        assert np.argsort(-rp.scores, kind="stable").tolist() == _ranking(
-            ranked_pairs.RankedPairsVoting().run_election(prof)
-        )
+        # open-spiel breaks conflicting equal margins by agent order; airlab leaves them
+        # unlocked (a tie), so the rules coincide exactly when no such conflict arises
+        if not rp.details["undecided_pairs"]:
+            compared += 1
+            assert np.argsort(-rp.scores, kind="stable").tolist() == _ranking(
+                ranked_pairs.RankedPairsVoting().run_election(prof)
+            )
         theirs = _ranking(schulze.SchulzeVoting().run_election(prof))
         ours = voting.schulze(b.wins).scores
         assert np.all(np.diff(ours[theirs]) <= 0)  # their order is consistent with our relation
         if len(set(ours.tolist())) == m:
             assert np.argsort(-ours).tolist() == theirs
+    assert compared >= 10
 
 
 @pytest.mark.parametrize("num_winners", [1, 2, None])

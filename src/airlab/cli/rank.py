@@ -52,6 +52,20 @@ def _caption(details: dict[str, Any], boot: Any) -> str | None:
         cycles = details.get("cycles") or []
         if cycles:
             parts.append("majority cycles: " + "; ".join(" > ".join([*c, c[0]]) for c in cycles))
+    groups = details.get("tied_groups") or []
+    if groups:
+        n_opt = details.get("n_optimal_orders")
+        count = f"{n_opt} optimal orders" if n_opt else "several optimal orders"
+        parts.append(
+            f"{count}; relative order not fixed among: "
+            + "; ".join(", ".join(g) for g in groups)
+            + " (equal ranks)"
+        )
+    if details.get("undecided_pairs"):
+        parts.append(
+            "equal margins in conflict left unlocked: "
+            + "; ".join(" > ".join(p) for p in details["undecided_pairs"])
+        )
     if boot is not None:
         parts.append(
             f"{int(boot.confidence * 100)}% bootstrap CI over tasks"

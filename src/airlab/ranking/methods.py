@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from airlab.ranking import lotteries, normalise, ratings, sco, voting
+from airlab.ranking import lotteries, medals, normalise, ratings, sco, voting
 from airlab.ranking.ballots import Ballots, ballots_from_matrix, require_agents
 from airlab.ranking.errors import DegenerateDataError, RankingInputError
 from airlab.ranking.kemeny import kemeny_outcome
@@ -106,7 +106,8 @@ def _aup(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
     return Outcome(
         scores=prof.aup,
         details={
-            "tau_max": prof.tau_max,
+            "grid_end": prof.grid_end,
+            "penalties": dict(zip(prof.tasks, prof.penalties.tolist(), strict=True)),
             "feasible_tasks": dict(zip(prof.agents, feasible.tolist(), strict=True)),
             "baseline": ctx.settings.baseline,
         },
@@ -138,10 +139,10 @@ def _percentile(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
 def _medals(ctx: RankContext, opts: dict[str, Any]) -> Outcome:
     if ctx.settings.leaderboard is None:
         raise RankingInputError("the 'medals' method needs a leaderboard (--leaderboard FILE)")
-    med = normalise.medals(ctx.matrix, dict(ctx.settings.leaderboard))
+    med = medals.medals(ctx.matrix, dict(ctx.settings.leaderboard))
     counts = {
         medal: dict(zip(ctx.matrix.agents, (med == i).sum(axis=1).tolist(), strict=True))
-        for i, medal in enumerate(normalise.MEDALS)
+        for i, medal in enumerate(medals.MEDALS)
     }
     n = ctx.matrix.n_voters
     return Outcome(scores=(med < 3).sum(axis=1) / max(n, 1), details={"medals": counts})
@@ -214,7 +215,7 @@ _SPECS = [
     MethodSpec(
         "kemeny",
         _kemeny,
-        "exact Kemeny-Young order (score = agents ranked below)",
+        "exact Kemeny-Young ranking (score = agents below in every optimal order)",
         ("solver",),
         condorcet=True,
     ),
@@ -291,7 +292,12 @@ _SPECS = [
         "Weng-Lin Bayesian rating, Thurstone-Mosteller model (mu)",
     ),
     MethodSpec("nash", _nash, "Nash averaging: expected score on the max-entropy Nash task mix"),
-    MethodSpec("aup", _aup, "area under the MLGym performance profile", ("epsilon", "n_grid")),
+    MethodSpec(
+        "aup",
+        _aup,
+        "area under the MLGym performance profile (log10 ratio axis)",
+        ("epsilon", "n_grid", "grid_end"),
+    ),
     MethodSpec("airs", _airs, "mean AIRS-Bench normalised score"),
     MethodSpec("percentile", _percentile, "mean leaderboard percentile (ties half)"),
     MethodSpec("medals", _medals, "share of tasks with any MLE-bench medal (needs leaderboard)"),

@@ -1,18 +1,23 @@
-"""Per-task normalisation: AIRS-Bench normalised score, leaderboard percentiles, MLE-bench
-medals and the valid-submission rate.
+"""Per-task normalisation: AIRS-Bench normalised score, leaderboard percentiles and the
+valid-submission rate (MLE-bench medals: :mod:`airlab.ranking.medals`).
 
 AIRS-Bench normalised score (Lupidi et al. 2026)
     ``NS = (phi(s) - phi(s_min)) / (phi(s_best) - phi(s_min))`` with
     ``phi(s) = -log10(|s - s_opt|)``: the log-distance to the task's optimum ``s_opt``, placed
     between the worst valid score ``s_min`` (over all agents and seeds of the task: NS = 0) and
-    the best known score ``s_best`` (NS = 1; above 1 beats it). ``s_opt`` comes from the
-    ``optimum`` column, else 0 for lower-is-better tasks and 1 for higher-is-better tasks whose
-    scores all lie in [0, 1] (accuracy-like metrics); otherwise the table must give it.
-    ``s_best`` comes from ``best_known`` (e.g. published SOTA), else the best valid score.
-    ``|s - s_opt|`` is floored at ``1e-12 * max(1, |s_opt|)`` so hitting the optimum is finite.
-    NS is computed per run; an invalid run scores 0; runs are averaged over seeds and then
-    over tasks. A task without any row for an agent counts 0 under ``missing="worst"`` and is
-    skipped under ``"ignore"``. If ``s_best == s_min`` every valid run scores 1.
+    the best known score ``s_best`` (NS = 1; above 1 beats it), then floored at 0.
+    Reference: facebookresearch/airs-bench, the README's formula and the notebook
+    ``notebooks/create_summary_plots.ipynb`` (``normalize_score_log``), whose rules are followed:
+    an invalid run scores 0, a negative NS becomes 0, a score exactly at the optimum counts as
+    the distance ``0.001`` (AIRS-Bench scores an exact hit as 0.999 for its accuracy-like
+    tasks), and the benchmark average is over seeds, then tasks.
+    ``s_opt`` comes from the ``optimum`` column, else 0 for lower-is-better tasks and 1 for
+    higher-is-better tasks whose scores all lie in [0, 1]; otherwise the table must give it
+    (AIRS-Bench uses 1 for every higher-is-better task). ``s_best`` comes from ``best_known``
+    (AIRS-Bench: the SOTA score of the task's ``metadata.yaml``), else the best valid score.
+    A task without any row for an agent counts 0 under ``missing="worst"`` and is skipped under
+    ``"ignore"``. If ``phi(s_best) == phi(s_min)`` every valid run scores 1 (AIRS-Bench's
+    notebook divides by zero there).
 
 Percentile rank (MLE-bench style)
     Share of the leaderboard an agent beats, ties counted half:
@@ -20,20 +25,7 @@ Percentile rank (MLE-bench style)
     same voter form it (missing agents are worst under ``"worst"``). A missing entry scores 0
     (``"worst"``) or is skipped (``"ignore"``).
 
-Medals (MLE-bench / Kaggle progression rules), by leaderboard size ``n`` (1-based positions in
-the leaderboard sorted best first; the threshold is the score at that position):
-
-    ========  ==================  ================  ================
-    n         gold                silver            bronze
-    ========  ==================  ================  ================
-    < 100     max(1, 10% n)       max(1, 20% n)     max(1, 40% n)
-    100-249   10                  max(1, 20% n)     max(1, 40% n)
-    250-999   10 + 0.2% n         50                100
-    >= 1000   10 + 0.2% n         max(1, 5% n)      max(1, 10% n)
-    ========  ==================  ================  ================
-
-    (fractions are truncated to integers). A score at least as good as a threshold earns that
-    medal; the best medal wins.
+Medals (MLE-bench / Kaggle progression rules) live in :mod:`airlab.ranking.medals`.
 
 Valid-submission rate
     Share of an agent's expected runs that are valid. Expected runs are the (task, seed) slots
@@ -51,7 +43,8 @@ from airlab.ranking.ballots import Ballots
 from airlab.ranking.errors import RankingInputError
 from airlab.ranking.table import MissingPolicy, ResultsCube, ScoreMatrix, read_table
 
-MEDALS = ("gold", "silver", "bronze")
+EXACT_HIT_DISTANCE = 0.001
+"""Distance to the optimum used for a score exactly at it (AIRS-Bench: 1 - 0.999)."""
 
 
 def default_optimum(cube: ResultsCube) -> np.ndarray:
@@ -88,21 +81,17 @@ def airs_normalised_runs(cube: ResultsCube) -> np.ndarray:
         worst = np.nanmin(filled, axis=(0, 2)) * cube.sign  # raw worst valid score per task
         best = np.nanmax(filled, axis=(0, 2)) * cube.sign
     best = np.where(np.isfinite(cube.best_known), cube.best_known, best)
-    floor = 1e-12 * np.maximum(1.0, np.abs(opt))
 
-    def phi(score: np.ndarray, o: np.ndarray, f: np.ndarray) -> np.ndarray:
-        return np.asarray(-np.log10(np.maximum(np.abs(score - o), f)))
+    def phi(score: np.ndarray, o: np.ndarray) -> np.ndarray:
+        dist = np.abs(score - o)
+        return np.asarray(-np.log10(np.where(dist > 0, dist, EXACT_HIT_DISTANCE)))
 
-    phi_min = phi(worst, opt, floor)
-    denom = phi(best, opt, floor) - phi_min
-    run = phi(
-        np.where(cube.valid, cube.raw, worst[None, :, None]),
-        opt[None, :, None],
-        floor[None, :, None],
-    )
+    phi_min = phi(worst, opt)
+    denom = phi(best, opt) - phi_min
+    run = phi(np.where(cube.valid, cube.raw, worst[None, :, None]), opt[None, :, None])
     safe = np.where(denom > 0, denom, 1.0)[None, :, None]
     ns = np.where(denom[None, :, None] > 0, (run - phi_min[None, :, None]) / safe, 1.0)
-    ns = np.where(cube.valid, ns, 0.0)
+    ns = np.where(cube.valid, np.maximum(ns, 0.0), 0.0)
     return np.where(cube.present, ns, np.nan)
 
 
@@ -178,43 +167,6 @@ def percentile_scores(
                     out[a, v] = (below + 0.5 * equal) / len(others)
     if missing == "worst":
         out = np.where(np.isfinite(scores), out, 0.0)
-    return out
-
-
-def medal_positions(n: int) -> tuple[int, int, int]:
-    """1-based leaderboard positions of the gold, silver and bronze thresholds."""
-    if n < 1:
-        raise RankingInputError("a leaderboard needs at least one entry for medals")
-    if n < 100:
-        return max(1, int(n * 0.1)), max(1, int(n * 0.2)), max(1, int(n * 0.4))
-    if n < 250:
-        return 10, max(1, int(n * 0.2)), max(1, int(n * 0.4))
-    if n < 1000:
-        return 10 + int(n * 0.002), 50, 100
-    return 10 + int(n * 0.002), max(1, int(n * 0.05)), max(1, int(n * 0.1))
-
-
-def medal_thresholds(leaderboard_oriented: np.ndarray) -> np.ndarray:
-    """Oriented gold/silver/bronze threshold scores of a leaderboard (higher is better)."""
-    lb = np.sort(np.asarray(leaderboard_oriented, dtype=float))[::-1]
-    return np.array([lb[p - 1] for p in medal_positions(len(lb))])
-
-
-def medals(matrix: ScoreMatrix, leaderboard: dict[str, np.ndarray]) -> np.ndarray:
-    """Medal per (agent, voter): 0 gold, 1 silver, 2 bronze, 3 none (missing = none)."""
-    scores = matrix.scores
-    out = np.full(scores.shape, 3, dtype=np.int64)
-    sign = np.where(matrix.higher_is_better, 1.0, -1.0)
-    absent = sorted({matrix.tasks[t] for t in matrix.voter_task} - set(leaderboard))
-    if absent:
-        raise RankingInputError("leaderboard has no rows for task(s): " + ", ".join(absent))
-    for v in range(matrix.n_voters):
-        thresholds = medal_thresholds(leaderboard[matrix.tasks[matrix.voter_task[v]]] * sign[v])
-        col = scores[:, v]
-        ok = np.isfinite(col)
-        got = col[ok, None] >= thresholds[None, :]
-        first = np.where(got.any(axis=1), np.argmax(got, axis=1), 3)
-        out[ok, v] = first
     return out
 
 

@@ -1,28 +1,44 @@
-"""Performance profiles and the Area Under the Performance profile (AUP), as MLGym defines them
-(Nathani et al. 2025, after Dolan & Moré 2002 and the AutoML Decathlon).
+"""Performance profiles and the Area Under the Performance profile (AUP), exactly as MLGym
+computes its published AUP tables (Nathani et al. 2025, after Dolan & Moré 2002).
 
-For agent ``m`` and task ``t`` with best *feasible* score ``best_t`` the performance ratio is
+Reference: ``scripts/evaluation/get_ranks.py`` of facebookresearch/MLGym (functions
+``calculate_performance_ratios``, ``compute_performance_profile``, ``compute_aup`` and
+``save_performance_profiles``), which produced ``results/tables/aup_scores_*.csv``. The rules:
 
-* ``r = best_t / score`` for higher-is-better metrics,
-* ``r = score / best_t`` for lower-is-better metrics,
+Feasibility
+    An entry is feasible when it is valid, its score is non-negative and, with a ``baseline``
+    agent, it is at least as good as the baseline's score on that task (the baseline itself is
+    feasible when non-negative; a task without a baseline score has no baseline condition).
 
-so ``r >= 1`` and ``r = 1`` for the best agent. MLGym's feasibility rule: an entry is feasible if
-it is valid, its score is non-negative and, when a ``baseline`` agent is named, it is at least as
-good as the baseline's score on that task (the baseline itself is feasible when non-negative).
-Infeasible and missing entries get the penalty ratio ``(1 + epsilon) * r_max`` with
-``epsilon = 0.05`` and ``r_max`` the largest feasible ratio over all tasks and agents; a ratio
-that is not finite (e.g. a zero score against a positive best) is penalised the same way.
+Ratios, per task ``t``
+    With ``best_t`` the best and ``worst_t`` the worst *feasible* score, a feasible entry has
+    ``r = best_t / score`` (higher is better) or ``r = score / best_t`` (lower is better), so
+    ``r >= 1``. Infeasible and missing entries get the task's own penalty
+    ``(1 + epsilon) * r_worst_t`` with ``r_worst_t`` the ratio of ``worst_t`` and ``epsilon = 0.05``.
 
-The profile ``rho_m(tau) = |{t : r_{t,m} <= tau}| / |T|`` is evaluated on a grid of ``n_grid``
-thresholds spaced evenly in ``log10(tau)`` from ``tau = 1`` to ``tau_max = (1 + epsilon) r_max``
-(where every profile reaches 1), and ``AUP_m = integral_1^tau_max rho_m(tau) dtau`` is its left
-Riemann sum on that grid. Under ``missing="ignore"`` an agent's profile only counts tasks where
-it has a valid result.
+Integration variable and grid
+    Profiles are functions of ``x = log10(tau)``: ``rho_m(x) = |{t : log10 r_{t,m} <= x}| / |T|``,
+    evaluated on ``n_grid = 500`` points spaced evenly in ``x`` from 0 to ``grid_end``.
+    ``grid_end`` is ``log10(max_t ceil(penalty_t))`` rounded *up* to one decimal (MLGym takes the
+    maximum over the best- and the last-attempt tables together, so both share one grid: pass
+    the larger of the two tables' :func:`default_grid_end` as ``grid_end`` to reproduce that).
+
+AUP
+    The left Riemann sum ``sum_{i < n-1} rho_m(x_i) (x_{i+1} - x_i)``: the area under the profile
+    in ``log10(tau)`` units, at most ``grid_end``.
+
+Cases MLGym does not handle (its script would divide by zero or produce NaN) are defined here
+so that every agent is treated alike: a feasible score whose ratio is not finite (a zero score on
+a higher-is-better task, or a best score of 0 on a lower-is-better task other than the best
+entry itself) is penalised like an infeasible one, and a task with no feasible entry counts for
+no agent (its profile never reaches it) and does not move ``grid_end``. Under
+``missing="ignore"`` an agent's profile only counts tasks where it has a valid result.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +52,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 EPSILON = 0.05
-N_GRID = 1000
+N_GRID = 500
 
 
 @dataclass(frozen=True)
@@ -46,11 +62,19 @@ class PerformanceProfiles:
     ratios: np.ndarray
     """``(agents, tasks)`` performance ratios including penalties (NaN = not counted)."""
     feasible: np.ndarray
-    taus: np.ndarray
+    penalties: np.ndarray
+    """Per-task penalty ratio ``(1 + epsilon) * r_worst_t`` (inf: task without feasible entry)."""
+    grid: np.ndarray
+    """Grid of ``x = log10(tau)`` values, from 0 to ``grid_end``."""
     rho: np.ndarray
-    """``(agents, n_grid)`` profile values on ``taus``."""
+    """``(agents, n_grid)`` profile values on ``grid``."""
     aup: np.ndarray
-    tau_max: float
+    grid_end: float
+
+    @property
+    def taus(self) -> np.ndarray:
+        """The grid as ratios ``tau = 10**x``."""
+        return np.asarray(10.0**self.grid)
 
 
 def feasibility(raw: np.ndarray, higher_is_better: np.ndarray, baseline: int | None) -> np.ndarray:
@@ -66,20 +90,29 @@ def feasibility(raw: np.ndarray, higher_is_better: np.ndarray, baseline: int | N
 
 def performance_ratios(
     raw: np.ndarray, higher_is_better: np.ndarray, feasible: np.ndarray, epsilon: float = EPSILON
-) -> tuple[np.ndarray, float]:
-    """Ratios with penalties and ``tau_max``; see the module docstring."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratios with the per-task penalties, and those penalties; see the module docstring."""
     hib = higher_is_better[None, :]
-    masked = np.where(feasible, raw, np.nan)
+    sign = np.where(higher_is_better, 1.0, -1.0)
+    oriented = np.where(feasible, raw * sign[None, :], -np.inf)
     any_feasible = np.asarray(feasible.any(axis=0), dtype=bool)
-    filler = np.where(any_feasible[None, :], masked, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore", all="ignore"):
-        best = np.where(higher_is_better, np.nanmax(filler, axis=0), np.nanmin(filler, axis=0))
+    best = np.where(any_feasible, oriented.max(axis=0), np.nan) * sign
+    with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(hib, best[None, :] / raw, raw / best[None, :])
-        ratio = np.where(raw == best[None, :], 1.0, ratio)
-    good = feasible & np.isfinite(ratio) & (ratio >= 1.0 - 1e-12)
-    r_max = float(np.max(np.where(good, ratio, 1.0))) if good.any() else 1.0
-    penalty = (1.0 + epsilon) * r_max
-    return np.where(good, np.maximum(ratio, 1.0), penalty), penalty
+    ratio = np.where(raw == best[None, :], 1.0, ratio)
+    good = feasible & np.isfinite(ratio)
+    worst = np.max(np.where(good, ratio, -np.inf), axis=0)
+    penalties = np.where(np.isfinite(worst), (1.0 + epsilon) * worst, np.inf)
+    return np.where(good, ratio, penalties[None, :]), penalties
+
+
+def default_grid_end(penalties: np.ndarray) -> float:
+    """MLGym's grid end: ``log10`` of the largest rounded-up penalty, rounded up to 0.1."""
+    finite = penalties[np.isfinite(penalties)]
+    if len(finite) == 0:
+        return 0.1
+    top = max(math.ceil(float(p)) for p in finite)
+    return max(0.1, float(np.ceil(np.log10(top) * 10.0) / 10.0))
 
 
 def performance_profiles(
@@ -88,10 +121,17 @@ def performance_profiles(
     epsilon: float = EPSILON,
     n_grid: int = N_GRID,
     missing: MissingPolicy = "worst",
+    grid_end: float | None = None,
 ) -> PerformanceProfiles:
-    """Profiles and AUP of every agent over the matrix's voters (tasks or task/seed runs)."""
+    """Profiles and AUP of every agent over the matrix's voters (tasks or task/seed runs).
+
+    ``grid_end`` (in ``log10(tau)``) overrides :func:`default_grid_end`, e.g. to put several
+    tables on one grid as MLGym does for its best- and last-attempt tables.
+    """
     if n_grid < 2:
         raise RankingInputError("the performance-profile grid needs at least 2 points")
+    if grid_end is not None and not (np.isfinite(grid_end) and grid_end > 0):
+        raise RankingInputError("grid_end (log10 of the largest ratio) must be positive")
     base_idx = None
     if baseline is not None:
         if baseline not in matrix.agents:
@@ -101,23 +141,26 @@ def performance_profiles(
         base_idx = matrix.agents.index(baseline)
     raw = matrix.raw
     feas = feasibility(raw, matrix.higher_is_better, base_idx)
-    ratios, tau_max = performance_ratios(raw, matrix.higher_is_better, feas, epsilon)
+    ratios, penalties = performance_ratios(raw, matrix.higher_is_better, feas, epsilon)
+    end = default_grid_end(penalties) if grid_end is None else float(grid_end)
     counted = np.ones(raw.shape, dtype=bool) if missing == "worst" else np.isfinite(raw)
     ratios = np.where(counted, ratios, np.nan)
-    taus = np.logspace(0.0, np.log10(tau_max), n_grid)
-    n_counted = counted.sum(axis=1)
-    within = (ratios[:, :, None] <= taus[None, None, :] * (1 + 1e-12)) & counted[:, :, None]
-    rho = within.sum(axis=1) / np.maximum(n_counted, 1)[:, None]
-    aup = (rho[:, :-1] * np.diff(taus)[None, :]).sum(axis=1)
+    grid = np.linspace(0.0, end, n_grid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log10(ratios)
+    within = (log_ratio[:, :, None] <= grid[None, None, :]) & counted[:, :, None]
+    rho = within.sum(axis=1) / np.maximum(counted.sum(axis=1), 1)[:, None]
+    aup = (rho[:, :-1] * np.diff(grid)[None, :]).sum(axis=1)
     return PerformanceProfiles(
         agents=matrix.agents,
         tasks=matrix.voters,
         ratios=ratios,
         feasible=feas,
-        taus=taus,
+        penalties=penalties,
+        grid=grid,
         rho=rho,
         aup=aup,
-        tau_max=float(tau_max),
+        grid_end=end,
     )
 
 

@@ -221,11 +221,32 @@ def fenchel_young_ratings(
     return SCOResult(theta, loss, iterations, "fenchel-young")
 
 
+TIE_TOLERANCE = 1e-6
+"""Ratings closer than this share of the rating range count as equal (see :func:`merge_ties`)."""
+
+
+def merge_ties(ratings: np.ndarray, tolerance: float) -> np.ndarray:
+    """Replace each run of ratings whose successive gaps are ``<= tolerance`` by its mean.
+
+    The optimiser stops at a finite accuracy, so agents that are exactly tied (symmetric in the
+    pairwise counts) can come out a rounding error apart; without merging, that noise, and
+    thereby the agents' order in the table, would decide their ranks.
+    """
+    order = np.argsort(ratings, kind="stable")
+    sorted_r = ratings[order]
+    group = np.concatenate(([0], np.cumsum(np.diff(sorted_r) > tolerance)))
+    means = np.bincount(group, weights=sorted_r) / np.bincount(group)
+    out = np.empty_like(ratings, dtype=float)
+    out[order] = means[group]
+    return out
+
+
 def sco_outcome(ballots: Ballots, **options: object) -> Outcome:
-    """SCO ratings as an :class:`Outcome` (score = rating)."""
+    """SCO ratings as an :class:`Outcome` (score = rating, near-equal ratings merged)."""
     res = soft_condorcet_optimization(ballots, **options)  # type: ignore[arg-type]
+    span = float(options.get("upper", 100.0)) - float(options.get("lower", -100.0))  # type: ignore[arg-type]
     return Outcome(
-        scores=res.ratings,
+        scores=merge_ties(res.ratings, TIE_TOLERANCE * span),
         details={"loss": res.loss, "iterations": res.iterations, "optimizer": res.optimizer},
     )
 

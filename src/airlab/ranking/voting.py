@@ -10,9 +10,13 @@ tied, or unranked) and ties (equal scores). How each rule treats a tie:
 * Borda: an agent earns one point per agent it beats and half a point per agent it ties with
   (the averaged-position Borda count);
 * Copeland: one point per pairwise majority win, half a point per pairwise tie (margin 0);
-* ranked pairs: majorities are locked in by decreasing margin; equal margins are processed in
-  (winner index, loser index) order, i.e. the agents' order in the table; a pair with margin 0 is
-  never locked. Score = number of agents below in the locked graph;
+* ranked pairs: majorities are locked in by decreasing margin; a pair with margin 0 is never
+  locked. Pairs with *equal* margins are decided together, so the agents' order in the table
+  never matters: those that would close a cycle with the pairs already locked are skipped as
+  usual, and those that would close a cycle among themselves (with the locked pairs) are all
+  left unlocked, which leaves the agents concerned tied. With distinct margins, or equal
+  margins that do not conflict, this is Tideman's rule. Score = number of agents below in the
+  locked graph;
 * Schulze: winning-votes strengths (strict preferences only), score = number of agents beaten
   by the Schulze relation (which is transitive, so equal scores mean Schulze ties);
 * STV: Droop quota ``floor(W / (k + 1)) + 1``; one candidate is elected per round (the highest
@@ -96,22 +100,30 @@ def copeland(margins: np.ndarray) -> Outcome:
     return Outcome(scores=scores.astype(float) if m else np.zeros(0))
 
 
+def _with_edges(reach: np.ndarray, edges: list[tuple[int, int]]) -> np.ndarray:
+    """Transitive closure ``reach`` (reflexive) after adding the edges ``i -> j``."""
+    out = reach.copy()
+    for i, j in edges:
+        out |= np.outer(out[:, i], out[j, :])
+    return out
+
+
 def ranked_pairs(margins: np.ndarray, agents: tuple[str, ...]) -> Outcome:
-    """Tideman's ranked pairs on a margin matrix."""
+    """Tideman's ranked pairs on a margin matrix, equal margins decided together."""
     m = margins.shape[0]
-    rows, cols = np.nonzero(margins > 0)  # row-major: the documented order for equal margins
-    values = margins[rows, cols]
-    order = np.argsort(-values, kind="stable")
     reach = np.eye(m, dtype=bool)  # reach[i, j]: a locked path leads from i to j
     skipped: list[list[str]] = []
-    for idx in order:
-        i, j = int(rows[idx]), int(cols[idx])
-        if reach[j, i]:
-            skipped.append([agents[i], agents[j]])
-            continue
-        reach |= np.outer(reach[:, i], reach[j, :])
+    undecided: list[list[str]] = []
+    for level in np.unique(margins[margins > 0])[::-1]:
+        pairs = [(int(i), int(j)) for i, j in zip(*np.nonzero(margins == level), strict=True)]
+        fresh = [(i, j) for i, j in pairs if not reach[j, i]]
+        skipped += [[agents[i], agents[j]] for i, j in pairs if reach[j, i]]
+        trial = _with_edges(reach, fresh)
+        lock = [(i, j) for i, j in fresh if not trial[j, i]]
+        undecided += [[agents[i], agents[j]] for i, j in fresh if trial[j, i]]
+        reach = _with_edges(reach, lock)
     scores = reach.sum(axis=1) - 1.0
-    return Outcome(scores=scores, details={"skipped_pairs": skipped})
+    return Outcome(scores=scores, details={"skipped_pairs": skipped, "undecided_pairs": undecided})
 
 
 def schulze_strengths(wins: np.ndarray) -> np.ndarray:
