@@ -166,7 +166,7 @@ def play_match(move: Mover, opponent: Opponent, rounds: int, noise: float, rng: 
     for index in range(rounds):
         answer = move(mine, theirs)
         if answer not in MOVES:
-            raise Rejected(f"move() returned {str(answer)[:80]!r} in round {index + 1} of {label}; "
+            raise Rejected(f"move() returned {answer!r:.80} in round {index + 1} of {label}; "
                            f"it must return the string 'C' (cooperate) or 'D' (defect)")
         ours = str(answer)
         reply = opponent(theirs, mine, rng)
