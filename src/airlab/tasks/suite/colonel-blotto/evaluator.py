@@ -112,9 +112,8 @@ def _outbid(target: list[float], values: list[int], budget: int, margin: int, rn
             allocation[i] = cost[i]
             spent += cost[i]
             worth += values[i]
-    left = budget - spent
-    extra = spread([float(v) if allocation[i] else 0.0 for i, v in enumerate(values)], left) if spent else spread(
-        [float(v) for v in values], left)
+    chosen = [float(v) if allocation[i] or not spent else 0.0 for i, v in enumerate(values)]
+    extra = spread(chosen, budget - spent)
     return [a + e for a, e in zip(allocation, extra, strict=True)]
 
 

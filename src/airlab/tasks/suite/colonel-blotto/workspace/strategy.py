@@ -22,6 +22,7 @@ SEED = 7
 
 def spread(weights: list[float], budget: int) -> list[int]:
     """``budget`` soldiers in proportion to ``weights``; the largest remainders get the rest."""
+    weights = [max(0.0, w) for w in weights]
     total = sum(weights)
     if total <= 0:
         weights, total = [1.0] * len(weights), float(len(weights))
@@ -53,12 +54,14 @@ def outbid(values: list[int], budget: int, their_history: list[list[int]], skip:
 def allocate(values: list[int], budget: int, my_history: list[list[int]],
              their_history: list[list[int]]) -> list[int]:
     rng = random.Random(f"{SEED}:{len(my_history)}:{their_history[-1:]}")
-    cheapest = sorted(range(len(values)), key=lambda i: values[i])[: int(ABANDON)]
+    abandon = min(max(int(ABANDON), 0), len(values) - 1)  # at least one castle keeps soldiers
+    cheapest = sorted(range(len(values)), key=lambda i: values[i])[:abandon]
     weights = [0.0 if i in cheapest else float(v) ** VALUE_EXPONENT for i, v in enumerate(values)]
     weights = [w * math.exp(rng.gauss(0.0, RANDOMNESS)) for w in weights]
     plan = [budget * w / sum(weights) for w in weights]
-    if their_history and COUNTER > 0:
-        plan = [(1 - COUNTER) * p + COUNTER * c
+    counter = min(max(COUNTER, 0.0), 1.0)
+    if their_history and counter > 0:
+        plan = [(1 - counter) * p + counter * c
                 for p, c in zip(plan, outbid(values, budget, their_history, cheapest), strict=True)]
     return spread(plan, budget)
 
