@@ -30,6 +30,7 @@ times before a repeat is accepted.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -267,13 +268,18 @@ class _Writer:
         return f"Node {node.id}'s code has no constants to tune (or does not parse), so start again from the starter."
 
     def _is_variant(self, base: _Base) -> bool:
-        """Whether ``base`` is the starter with other constants (not code of another kind)."""
+        """Whether ``base`` is the starter with other constants (not code of another kind).
+
+        Compared as syntax trees: the spelling of a number (``3e-4``, ``0.0003``), comments and
+        layout do not matter.
+        """
         values = base.values
         if set(values) != set(self.starter_values):
             return False
         try:
-            return rewrite(self.starter_code, self.starter_slots, values) == base.code
-        except (TypeError, ValueError):
+            starter_like = ast.dump(ast.parse(rewrite(self.starter_code, self.starter_slots, values)))
+            return starter_like == ast.dump(ast.parse(base.code))
+        except (SyntaxError, TypeError, ValueError):
             return False
 
     def _search(self, base: _Base, make: Callable[[int], dict[str, Number] | None]) -> tuple[dict[str, Number], bool]:
