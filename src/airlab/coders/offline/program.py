@@ -21,7 +21,8 @@ The operators:
 - **crossover** takes each constant from one parent or the other (some floats: their mean);
 - **debug** moves every constant that differs from the starter halfway back to it (all the way
   on a second failure in a chain) and, after a time limit, halves the work amounts (epochs,
-  iterations, rollouts...).
+  iterations, rollouts...); code that is not the starter with other constants starts again
+  from the starter.
 
 Every choice comes from ``random.Random(request.seed)``. Each proposal records its constants and an
 idea key; a key the run has tried (or the starter's own) is retried up to :data:`NOVELTY_TRIES`
@@ -400,11 +401,9 @@ class _Writer:
                      and type(b_values[k.key]) is type(a.values[k.key])]
         if not differing:
             return self._improve(node_a, a, rng, note=f"Nodes {node_a.id} and {node_b.id} use the same constants, so improve one instead.")
-        sources: dict[str, str] = {}
 
         def make(attempt: int) -> dict[str, Number] | None:
             out = dict(a.values)
-            sources.clear()
             picks = {k.key: rng.random() < 0.5 for k in differing}  # True: from b
             if len(differing) >= 2 and len(set(picks.values())) == 1:
                 flip = rng.choice(differing).key
@@ -415,18 +414,22 @@ class _Writer:
                     mean = bounded(knob, (va + vb) / 2)
                     if mean is not None:
                         out[knob.key] = mean
-                        sources[knob.key] = "mean"
                         continue
                 if picks[knob.key]:
                     out[knob.key] = vb
-                    sources[knob.key] = f"node {node_b.id}"
             if attempt >= NOVELTY_TRIES // 2:  # every mix tried: mix, then step one constant
                 return self._perturb(a, out, [rng.choice(a.knobs)], rng, step)
             return out
 
         values, novel = self._search(a, make)
-        taken = [f"{k.key} {_show(values[k.key])} ({sources.get(k.key, 'step')})"
-                 for k in a.knobs if values[k.key] != a.values[k.key]]
+        def source(key: str) -> str:
+            if key in b_values and values[key] == b_values[key]:
+                return f"node {node_b.id}"
+            mean = (a.values[key] + b_values[key]) / 2 if key in b_values else None
+            return "mean" if mean is not None and values[key] == bounded(knobs[key], mean) else "step"
+
+        knobs = {k.key: k for k in a.knobs}
+        taken = [f"{k.key} {_show(values[k.key])} ({source(k.key)})" for k in a.knobs if values[k.key] != a.values[k.key]]
         plan = (f"Crossover of nodes {node_a.id} and {node_b.id}: {', '.join(taken) or 'nothing'}; "
                 f"the other constants from node {node_a.id}.")
         return self._propose(a, values, plan, novel)
