@@ -84,7 +84,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 def _block(index: int) -> tuple[np.ndarray, np.ndarray]:
     x, y = _digits()
     start = N_PUBLIC + BLOCK_ROWS * int(index)
-    if not 0 <= int(index) or start >= len(y):
+    if int(index) < 0 or start >= len(y):
         raise ValueError(f"no hidden block {index}: there are {(len(y) - N_PUBLIC + BLOCK_ROWS - 1) // BLOCK_ROWS}")
     return x[start:start + BLOCK_ROWS], y[start:start + BLOCK_ROWS]
 
