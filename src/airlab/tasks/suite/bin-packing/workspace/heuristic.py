@@ -6,8 +6,6 @@ order. The harness puts the item into the bin with the highest score (the first 
 when no open bin can hold the item, a new bin is opened without a call.
 """
 
-from __future__ import annotations
-
 W_FIT = 1.0  # reward for a tight fit: item / remaining capacity (1.0 = the item fills the bin)
 W_WASTE = 0.05  # reward per unit of capacity the bin keeps after the item (worst-fit tendency)
 W_FIRST = 0.5  # reward for bins that were opened earlier (first-fit tendency)

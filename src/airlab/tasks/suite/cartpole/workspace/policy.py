@@ -5,8 +5,6 @@ angle in radians from upright, positive to the right, its angular velocity in ra
 0 (push the cart left) or 1 (push it right). The module may keep state between calls.
 """
 
-from __future__ import annotations
-
 import math
 import random
 

@@ -9,8 +9,6 @@ model.npz holds float arrays (the evaluator computes the predictions itself):
 - HIDDEN = 0: W (64, 10), b (10,); logits = pixels / 16 @ W + b
 """
 
-from __future__ import annotations
-
 import numpy as np
 
 EPOCHS = 100  # passes over the training rows
