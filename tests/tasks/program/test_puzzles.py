@@ -105,10 +105,12 @@ def test_starter_is_graded_on_every_role_and_reproducibly(starter_grades: dict[s
     for g in grades:
         assert g.valid, g.reason
         assert set(g.scores) == set(ROLES)
-    if name == "digits-speedrun":  # CPU time varies a little from run to run
-        for role in ROLES:
-            values = [g.scores[role] for g in grades]
-            assert max(values) - min(values) <= 0.1 + 0.25 * statistics.median(values), values
+    if name == "digits-speedrun":  # CPU time varies from run to run, more on a busy machine
+        for g in grades:  # one training run per grading scores the three roles
+            assert g.scores["search"] == g.scores["val"] == g.scores["test"]
+        values = [g.scores["test"] for g in grades]
+        print(f"starter CPU seconds over {len(values)} gradings: {values}, median {statistics.median(values):.3f}")
+        assert max(values) <= 1.6 * min(values) + 0.1, values
     else:
         assert grades[0].scores == grades[1].scores
 
