@@ -23,8 +23,8 @@ from airlab.errors import AirlabError
 from airlab.evaluation import evaluate_script, export_workspace
 from airlab.store.results import read_results
 from airlab.tasks import load_task
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, make_splits
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.workspace import PUBLIC_FILES
 from tests.conftest import airlab
 

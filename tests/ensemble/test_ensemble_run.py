@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 from airlab import api
-from airlab.tasks.prediction.blend import build_ensemble
-from airlab.tasks.prediction.blend_script import ensemble_script
 from airlab.execution.candidate import judge
 from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
@@ -21,6 +19,8 @@ from airlab.search.journal import Journal
 from airlab.search.selection import select_final
 from airlab.store.run_store import JOURNAL_FILE, RunStore
 from airlab.tasks import Task, load_task
+from airlab.tasks.prediction.blend import build_ensemble
+from airlab.tasks.prediction.blend_script import ensemble_script
 from airlab.tasks.prediction.submission import SUBMISSION_FILE, Grader
 from airlab.tasks.prediction.task import PredictionView
 from airlab.tasks.prediction.views import views_for

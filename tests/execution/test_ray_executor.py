@@ -12,11 +12,12 @@ import pytest
 
 from airlab import api
 from airlab.execution.ray_executor import (
-    MAX_SUBMISSION_BYTES,
+    MAX_ARTEFACT_BYTES,
     RayExecutor,
     RayTaskFailed,
-    _describe_submission,
+    _describe_artefact,
     _land,
+    _Shipped,
 )
 from airlab.execution.sandbox import RunResult, SandboxJob
 from airlab.rundir import RunConfig
@@ -85,16 +86,16 @@ def test_lost_worker_is_a_raised_error_and_a_failed_node(local_ray: None, tmp_pa
 
 
 def _job(tmp_path: Path) -> SandboxJob:
-    return SandboxJob(code="", input_files={}, workdir=tmp_path / "ws", limits=Limits.model_validate({}), log_dir=tmp_path / "node")
+    return SandboxJob(code="", input_files={}, workdir=tmp_path / "ws", limits=Limits.model_validate({}),
+                      log_dir=tmp_path / "node", artefacts=("submission.csv",))
 
 
 def _roundtrip(tmp_path: Path, make: Any) -> Path:
     worker = tmp_path / "worker"
     worker.mkdir(parents=True)
     make(worker / "submission.csv")
-    shipped = _describe_submission(worker / "submission.csv")
-    shipped.result = RunResult(exit_code=0, seconds=1.0, sandbox="bwrap")
-    shipped.stdout = b"out\n"
+    shipped = _Shipped(result=RunResult(exit_code=0, seconds=1.0, sandbox="bwrap"), stdout=b"out\n",
+                       artefacts={"submission.csv": _describe_artefact(worker / "submission.csv")})
     assert _land(shipped, _job(tmp_path)).exit_code == 0
     assert (tmp_path / "node" / "stdout.txt").read_bytes() == b"out\n"
     return tmp_path / "ws" / "submission.csv"
@@ -111,12 +112,12 @@ def test_landing_keeps_what_the_grader_judges(tmp_path: Path) -> None:
 
     def huge(path: Path) -> None:
         with open(path, "wb") as handle:
-            handle.truncate(MAX_SUBMISSION_BYTES + 1)
+            handle.truncate(MAX_ARTEFACT_BYTES + 1)
 
-    shipped = _describe_submission(_make(tmp_path / "big", huge))
-    assert shipped.kind == "too_big" and shipped.submission is None  # never read, never shipped
+    shipped = _describe_artefact(_make(tmp_path / "big", huge))
+    assert shipped.kind == "too_big" and shipped.data is None  # never read, never shipped
     landed = _roundtrip(tmp_path / "big2", huge)
-    assert landed.stat().st_size == MAX_SUBMISSION_BYTES + 1 and landed.stat().st_blocks == 0
+    assert landed.stat().st_size == MAX_ARTEFACT_BYTES + 1 and landed.stat().st_blocks == 0
 
 
 def _make(folder: Path, make: Any) -> Path:

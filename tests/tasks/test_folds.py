@@ -12,8 +12,8 @@ import pytest
 from airlab.rundir import RunConfig
 from airlab.store.run_store import RunStore
 from airlab.tasks import Evaluation, load_task
-from airlab.tasks.prediction.views import fold_views, refit_growth, refit_view, resolve_folds
 from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.views import fold_views, refit_growth, refit_view, resolve_folds
 from tests.conftest import run_json
 
 

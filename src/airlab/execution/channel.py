@@ -190,7 +190,8 @@ class Session:
             raise CandidateError(f"the candidate exceeded the memory limit of {self.limits.memory_mb} MB")
 
     def _stderr(self) -> str:
-        self._err.flush()
+        if not self._err.closed:
+            self._err.flush()
         tail = _tail(self.stderr_path, 600).strip()
         return f"; its stderr ends:\n{tail}" if tail else ""
 

