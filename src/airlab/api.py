@@ -82,7 +82,7 @@ def make_executor(config: RunConfig) -> Executor:
 def run(config: RunConfig, out: Path = Path("runs"), on_node: NodeCallback | None = None,
         run_dir: Path | None = None) -> RunResult:
     """Start a new run; returns its result (also written to ``result.json``)."""
-    task = load_task(config.task)
+    task = load_task(config.task, config.suite_dir)
     make_policy(config.agent, config.agent_params)  # fail early on a bad agent
     if run_dir is None:
         run_dir = out / new_run_id(task.id, config.agent, config.coder, config.seed)
@@ -105,7 +105,7 @@ def resume(run_dir: Path, on_node: NodeCallback | None = None, **overrides: Any)
         raise RunStateError(f"{run_dir}: the journal has no run config")
     config = RunConfig.model_validate({**meta["config"], **{k: v for k, v in overrides.items() if v is not None}})
     store.set_meta(config=config.model_dump(mode="json"), status="running")
-    task = load_task(config.task)
+    task = load_task(config.task, config.suite_dir)
     return _execute(run_dir, store, config, task, on_node, elapsed_before=float(meta.get("elapsed", 0.0)))
 
 

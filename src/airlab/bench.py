@@ -70,8 +70,9 @@ def _row(agent: str, result: RunResult) -> ResultRow:
     )
 
 
-def run_cell(cell: Cell, out: Path, budget_nodes: int | None, budget_time: float | None) -> RunResult:
-    run_dir = out / "runs" / f"{cell.agent.name}--{Path(cell.task).name}--s{cell.seed}"
+def run_cell(cell: Cell, out: Path, budget_nodes: int | None, budget_time: float | None,
+             suite_dir: str | None = None) -> RunResult:
+    run_dir = out / "runs" / f"{cell.agent.name}--{Path(cell.task).name.replace(':', '-')}--s{cell.seed}"
     result_file = run_dir / "result.json"
     if result_file.exists():
         result = RunResult.model_validate_json(result_file.read_text())
@@ -82,7 +83,7 @@ def run_cell(cell: Cell, out: Path, budget_nodes: int | None, budget_time: float
     nodes = cell.agent.budget_nodes or budget_nodes
     seconds = cell.agent.budget_time or budget_time
     config = RunConfig(
-        task=cell.task, agent=cell.agent.policy, agent_params=cell.agent.params, coder=cell.agent.coder,
+        task=cell.task, suite_dir=suite_dir, agent=cell.agent.policy, agent_params=cell.agent.params, coder=cell.agent.coder,
         coder_options=cell.agent.coder_options, seed=cell.seed,
         budget_nodes=nodes if (nodes or seconds) else 20, budget_time=seconds,
     )
@@ -91,7 +92,7 @@ def run_cell(cell: Cell, out: Path, budget_nodes: int | None, budget_time: float
 
 def bench(agents: list[AgentSpec], tasks: list[str], seeds: list[int], out: Path, workers: int = 1,
           budget_nodes: int | None = 10, budget_time: float | None = None,
-          on_done: Any = None) -> Path:
+          on_done: Any = None, suite_dir: str | None = None) -> Path:
     """Run the grid; return the results csv. Rows already in the table are not added twice."""
     out.mkdir(parents=True, exist_ok=True)
     csv_path, _ = results_paths(out)
@@ -101,7 +102,7 @@ def bench(agents: list[AgentSpec], tasks: list[str], seeds: list[int], out: Path
         have = set(existing["run_id"].dropna().astype(str))
     cells = [Cell(agent=a, task=t, seed=s) for a in agents for t in tasks for s in seeds]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(run_cell, c, out, budget_nodes, budget_time): c for c in cells}
+        futures = {pool.submit(run_cell, c, out, budget_nodes, budget_time, suite_dir): c for c in cells}
         for future in as_completed(futures):
             cell = futures[future]
             result = future.result()

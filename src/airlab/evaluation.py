@@ -92,6 +92,7 @@ def evaluate_script(
     memory_mb: int | None = None,
     sandbox: str = "auto",
     work_dir: Path | None = None,
+    suite_dir: str | None = None,
 ) -> EvalResult:
     """Run ``code_or_path`` as a candidate of ``task_ref`` and grade what it left.
 
@@ -100,7 +101,7 @@ def evaluate_script(
     artefacts) for inspection; by default a temporary folder is used and removed.
     """
     code = _read_code(code_or_path)
-    task = load_task(task_ref)
+    task = load_task(task_ref, suite_dir)
     # the same limit overrides `airlab run --time-limit/--memory-mb` applies
     from airlab.api import effective_limits
 
@@ -129,7 +130,8 @@ def evaluate_script(
     )
 
 
-def export_workspace(task_ref: str, folder: Path, split_seed: int | None = None, force: bool = False) -> list[Path]:
+def export_workspace(task_ref: str, folder: Path, split_seed: int | None = None, force: bool = False,
+                     suite_dir: str | None = None) -> list[Path]:
     """Write a node's agent-visible files (and nothing else) to ``folder``; return their paths.
 
     A non-empty ``folder`` is refused unless ``force``: then the public files are overwritten and
@@ -140,17 +142,18 @@ def export_workspace(task_ref: str, folder: Path, split_seed: int | None = None,
         raise AirlabError(f"{folder} exists and is not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise AirlabError(f"{folder} is not empty; choose an empty or new folder, or pass --force to overwrite")
-    return load_task(task_ref).export(folder, split_seed)
+    return load_task(task_ref, suite_dir).export(folder, split_seed)
 
 
-def grade_submission(task_ref: str, path: Path, split_seed: int | None = None) -> EvalResult:
+def grade_submission(task_ref: str, path: Path, split_seed: int | None = None,
+                     suite_dir: str | None = None) -> EvalResult:
     """Validate and score artefacts made elsewhere with a node's grader and messages: a
     prediction task's submission file, or a program task's artefact (a file, or a folder of them).
 
     ``path`` is checked as given (not resolved): a symbolic link, FIFO or oversized file is
     refused before anything is read.
     """
-    task = load_task(task_ref)
+    task = load_task(task_ref, suite_dir)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="airlab-grade-") as tmp:
         evaluation = task.evaluation(Path(tmp), split_seed)

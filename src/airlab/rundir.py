@@ -32,6 +32,7 @@ RefitMode = Literal["auto", "always", "never"]
 
 class RunConfig(BaseModel):
     task: str
+    suite_dir: str | None = None  # where a suite task's files are (``<suite>:<id>`` tasks)
     agent: str = "greedy"
     agent_params: dict[str, Any] = Field(default_factory=dict)
     coder: str = "offline"

@@ -26,6 +26,7 @@ def bench_command(
     budget_time: float = typer.Option(None, "--budget-time", help="Seconds per run."),
     methods: str = typer.Option("borda,copeland,kemeny,sco,elo", "--method", help="Rankings in the summary."),
     out: Path = typer.Option(Path("bench"), "--out"),
+    suite_dir: str = typer.Option(None, "--suite-dir", help="Where <suite>:<id> tasks are: DIR, or NAME=DIR,NAME=DIR."),
 ) -> None:
     """Run every (agent, task, seed), resumably, then print rankings side by side."""
     specs = load_agents(agents) if agents else [AgentSpec(name="greedy-offline")]
@@ -42,7 +43,8 @@ def bench_command(
                                    f"test {result.test_score if result.test_score is not None else '-'}")
             progress.advance(tid)
 
-        csv_path = bench(specs, task_list, list(range(seeds)), out, workers, budget_nodes, budget_time, on_done=done)
+        csv_path = bench(specs, task_list, list(range(seeds)), out, workers, budget_nodes, budget_time, on_done=done,
+                         suite_dir=suite_dir)
     table = read_results(csv_path)
     console.print(f"results: {csv_path} ({len(table)} rows)")
     _summary(csv_path, [m.strip() for m in methods.split(",") if m.strip()])

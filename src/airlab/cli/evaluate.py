@@ -84,6 +84,7 @@ def eval_command(
     agent: str = typer.Option(None, "--agent", help="Record the result under this agent name."),
     results: Path = typer.Option(None, "--results", help="Results folder or .csv to record into."),
     seed: int = typer.Option(0, "--seed", help="Seed (repeat number) recorded with the result."),
+    suite_dir: str = typer.Option(None, "--suite-dir", help="Where <suite>:<id> tasks are: DIR, or NAME=DIR,NAME=DIR."),
 ) -> None:
     """Run a script exactly as a node runs (same sandbox, limits and grader) and print its scores.
 
@@ -93,7 +94,7 @@ def eval_command(
     if not script.is_file():
         raise AirlabError(f"solution script {script} does not exist or is not a file")
     result = evaluation.evaluate_script(task, script, split_seed=split_seed, time_limit=time_limit,
-                                        memory_mb=memory_mb, sandbox=sandbox)
+                                        memory_mb=memory_mb, sandbox=sandbox, suite_dir=suite_dir)
     _report(result, as_json, _record(result, agent, results, seed))
     _exit(result)
 
@@ -103,9 +104,10 @@ def export_command(
     folder: Path = typer.Argument(..., help="Where to write the workspace (new or empty)."),
     split_seed: int = typer.Option(None, "--split-seed", help="Seed of the hidden splits (default: the task's)."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty folder, overwriting the files."),
+    suite_dir: str = typer.Option(None, "--suite-dir", help="Where <suite>:<id> tasks are: DIR, or NAME=DIR,NAME=DIR."),
 ) -> None:
     """Write the agent-visible workspace of a task (what a node sees; no hidden label)."""
-    written = evaluation.export_workspace(task, folder, split_seed=split_seed, force=force)
+    written = evaluation.export_workspace(task, folder, split_seed=split_seed, force=force, suite_dir=suite_dir)
     for path in written:
         console.print(f"  {path}", markup=False, highlight=False)
     console.print(
@@ -117,18 +119,19 @@ def export_command(
 
 def grade_command(
     task: str = typer.Argument(..., help="A built-in task id or a folder with task.yaml."),
-    submission: Path = typer.Argument(..., help="The submission CSV to validate and score."),
+    submission: Path = typer.Argument(..., help="The submission CSV (or a program task's artefact) to validate and score."),
     split_seed: int = typer.Option(None, "--split-seed", help="Seed of the hidden splits (default: the task's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     agent: str = typer.Option(None, "--agent", help="Record the result under this agent name."),
     results: Path = typer.Option(None, "--results", help="Results folder or .csv to record into."),
     seed: int = typer.Option(0, "--seed", help="Seed (repeat number) recorded with the result."),
+    suite_dir: str = typer.Option(None, "--suite-dir", help="Where <suite>:<id> tasks are: DIR, or NAME=DIR,NAME=DIR."),
 ) -> None:
     """Validate and score a submission made elsewhere, with a node's grader and messages.
 
     Exit status: 0 if valid, 1 if refused.
     """
     _check_record(agent, results)
-    result = evaluation.grade_submission(task, submission, split_seed=split_seed)
+    result = evaluation.grade_submission(task, submission, split_seed=split_seed, suite_dir=suite_dir)
     _report(result, as_json, _record(result, agent, results, seed))
     _exit(result)

@@ -72,6 +72,7 @@ def run_command(
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble",
                                   help="Build a greedy ensemble of nodes on the hidden search rows; val decides if it is the answer."),
     out: Path = typer.Option(Path("runs"), "--out", help="Parent folder of run directories."),
+    suite_dir: str = typer.Option(None, "--suite-dir", help="Where <suite>:<id> tasks are: DIR, or NAME=DIR,NAME=DIR."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json instead of the summary table."),
 ) -> None:
     """Run an agent on a task (or resume a run) and print a summary."""
@@ -91,7 +92,7 @@ def run_command(
     if budget_nodes is None and budget_time is None:
         budget_nodes = 20
     config = RunConfig(
-        task=task, agent=agent, agent_params=params, coder=coder, coder_options=_parse_params(coder_option),
+        task=task, suite_dir=suite_dir, agent=agent, agent_params=params, coder=coder, coder_options=_parse_params(coder_option),
         seed=seed, split_seed=split_seed,
         budget_nodes=budget_nodes, budget_time=budget_time, workers=workers, select_top_k=top_k,
         sandbox=sandbox, time_limit=time_limit, memory_mb=memory_mb, cpus=cpus, base_url=base_url,
@@ -170,6 +171,9 @@ def _print(result: RunResult, run_dir: Path, as_json: bool) -> None:
         ("final test score", _fmt(result.test_score)),
         ("oracle best test score", f"{_fmt(result.oracle_test_score)} (node {result.oracle_node})"),
         *([("refit test score", _fmt(result.refit_test_score))] if result.refit_test_score is not None else []),
+        *([("starter code search / val / test", " / ".join(_fmt(v) for v in (
+            result.baseline_search_score, result.baseline_val_score, result.baseline_test_score)))]
+          if result.kind == "program" else []),
         *([("hidden search folds", str(result.eval_folds))] if result.eval_folds > 1 else []),
         ("draft families (entropy)", f"{', '.join(result.draft_families)} ({result.diversity_bits:.2f} bits)"),
         ("wall time", f"{result.wall_seconds:.1f} s"),

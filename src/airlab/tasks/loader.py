@@ -1,12 +1,16 @@
-"""Find and load a task: a built-in id, a folder holding ``task.yaml``, or the YAML file itself.
+"""Find and load a task: a built-in id, a folder holding ``task.yaml``, the YAML file itself, or
+a task of another benchmark suite on disk (``<suite>:<id>``, read from the suite's directory).
 
 The file's ``kind`` decides the implementation: ``program`` is a program task
 (:mod:`airlab.tasks.program`); ``binary``, ``multiclass``, ``regression`` and ``forecasting``
-are prediction tasks (:mod:`airlab.tasks.prediction`).
+are prediction tasks (:mod:`airlab.tasks.prediction`). A suite adapter reads its suite's own
+on-disk format into one of these.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from airlab.errors import TaskSpecError, UnknownTaskError
@@ -14,6 +18,39 @@ from airlab.tasks.protocol import Task
 from airlab.tasks.spec import read_yaml
 
 TASK_FILE = "task.yaml"
+
+# suite prefix -> "module:function"; the function takes (task id in the suite, the suite's directory)
+SuiteLoader = Callable[[str, Path | None], Task]
+SUITES: dict[str, str] = {}
+
+
+def suite_dirs(spec: str | Path | None) -> dict[str, Path]:
+    """``--suite-dir``: one directory for every suite, or ``name=dir,name=dir`` for several."""
+    if spec is None or str(spec) == "":
+        return {}
+    text = str(spec)
+    if "=" not in text:
+        return {"*": Path(text).expanduser()}
+    dirs = {}
+    for part in text.split(","):
+        name, sep, folder = part.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise UnknownTaskError(f"--suite-dir: '{part}' is not NAME=DIR (e.g. mlebench=~/mle-data)")
+        dirs[name.strip()] = Path(folder.strip()).expanduser()
+    return dirs
+
+
+def _suite_task(ref: str, suite_dir: str | Path | None) -> Task | None:
+    prefix, sep, item = ref.partition(":")
+    if not sep or Path(ref).exists():
+        return None
+    if prefix not in SUITES:
+        known = ", ".join(sorted(SUITES)) or "none"
+        raise UnknownTaskError(f"unknown suite '{prefix}' in task '{ref}'; suites airlab reads: {known}")
+    module_name, _, function = SUITES[prefix].partition(":")
+    loader: SuiteLoader = getattr(importlib.import_module(module_name), function)
+    dirs = suite_dirs(suite_dir)
+    return loader(item, dirs.get(prefix, dirs.get("*")))
 
 
 def suite_dir() -> Path:
@@ -54,7 +91,11 @@ def resolve(ref: str) -> tuple[Path, Path | None]:
     )
 
 
-def load_task(ref: str) -> Task:
+def load_task(ref: str, suite_dir: str | Path | None = None) -> Task:
+    """The task ``ref`` names; ``suite_dir`` is where a suite's tasks are (``--suite-dir``)."""
+    suite = _suite_task(ref, suite_dir)
+    if suite is not None:
+        return suite
     yaml_path, folder = resolve(ref)
     raw, lines = read_yaml(yaml_path)
     if raw.get("kind") == "program":
