@@ -25,8 +25,11 @@ Isolation, job by job:
   ...). Libraries read thread variables when imported, so a zygote serves only jobs with the
   CPU count it was started for (otherwise it is restarted).
 - **Processes and limits.** All job processes live in the zygote's PID namespace, so none can
-  escape it: the harness samples the resident memory of every process of that sandbox except
-  the infrastructure (bwrap, its init, the zygote) and kills them all at any limit. The child
+  escape it: the harness samples the resident memory and task count of every process of that
+  sandbox except the infrastructure (bwrap, its init, the zygote) and kills them all at any
+  limit. The whole sandbox lives in one pids cgroup where one can be made
+  (:mod:`airlab.execution.pids`); before each job its cap is set to the infrastructure's tasks
+  plus the job's ``processes`` limit, so the kernel refuses a job's fork beyond its cap. The child
   gets the same resource limits as a cold node (address-space backstop, no core files, file
   size). Output goes straight to the node's ``stdout.txt``/``stderr.txt``: the harness opens
   them and passes the descriptors over the control socket (``SCM_RIGHTS``).
@@ -60,6 +63,7 @@ from typing import Any
 
 import psutil
 
+from airlab.execution.pids import PidsCgroup, join
 from airlab.execution.sandbox import (
     _MARKER,
     WORKSPACE,
@@ -329,6 +333,7 @@ class _Zygote:
         self.workspace = folder / "workspace"
         self.inputs = folder / "inputs"
         self.cpus = cpus
+        self.cgroup: PidsCgroup | None = None
         self.bwrap = bwrap
         self.preload = preload
         self.start_timeout = start_timeout
@@ -370,10 +375,13 @@ class _Zygote:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.inputs.mkdir(parents=True, exist_ok=True)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.cgroup = PidsCgroup.create(None)  # capped per job, once the zygote's tasks are known
+        procs_file = self.cgroup.procs_file if self.cgroup is not None else None
         with open(self.folder / "zygote.log", "ab") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdin=theirs.fileno(), stdout=subprocess.DEVNULL, stderr=log,
                 env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
+                preexec_fn=None if procs_file is None else lambda: join(procs_file),
             )
         theirs.close()
         self.sock = ours
@@ -409,6 +417,9 @@ class _Zygote:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=3)
             self.proc = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         self.outer = self.zygote = None
         self.infra = set()
 
@@ -485,6 +496,8 @@ class _Zygote:
         token = uuid.uuid4().hex
         env = clean_env(job.limits, job.extra_env)
         env[_MARKER] = token
+        if self.cgroup is not None:  # the infrastructure's tasks plus the job's cap
+            self.cgroup.set_max(self.cgroup.current() + job.limits.processes)
         command = {
             "env": env, "cwd": WORKSPACE, "script": job.script_name, "args": args,
             "rlimits": _rlimits(job.limits),
@@ -494,7 +507,7 @@ class _Zygote:
         exit_code: int | None = None
         died = False
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            watch = LimitWatch(job.limits, out, err, self.poll_seconds)
+            watch = LimitWatch(job.limits, out, err, self.poll_seconds, self.cgroup)
             try:
                 socket.send_fds(self.sock, [json.dumps(command).encode()], [out.fileno(), err.fileno()])
                 reply = self.receive(30)
@@ -518,6 +531,7 @@ class _Zygote:
                 died = True
                 err.write(f"\n[airlab] the warm worker failed during the run: {exc}\n".encode())
             self.kill_job()  # the zygote did this already; never trust one side alone
+            limit_hit = watch.after_exit(exit_code, limit_hit)
             if died:
                 self.stop()
         seconds = watch.seconds
