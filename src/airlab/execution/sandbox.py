@@ -14,6 +14,9 @@ address-space backstop), CPU threads (via the usual thread variables), the numbe
 (a pids cgroup where one can be made, see :mod:`airlab.execution.pids`, and the sampled task
 count of the tree everywhere) and output size; at any limit the whole process tree is killed,
 including grandchildren that left the process group.
+
+``auto`` has one meaning everywhere (run, eval, Ray workers, ReAct tools):
+:func:`resolve_sandbox_kind`.
 """
 
 from __future__ import annotations
@@ -458,19 +461,38 @@ def bubblewrap_works(bwrap: str = "bwrap") -> bool:
     return done.returncode == 0
 
 
+SANDBOX_KINDS = ("auto", "warm", "bwrap", "plain")
+
+
+def resolve_sandbox_kind(kind: str) -> str:
+    """The one meaning of ``auto``, for runs, ``airlab eval``, Ray workers and ReAct tools alike:
+    warm workers where bubblewrap works (a run is many short candidates, and forking each from a
+    pre-imported worker saves most of their start-up; the isolation is a cold node's), else plain.
+    Other kinds are returned unchanged."""
+    if kind not in SANDBOX_KINDS:
+        from airlab.errors import AirlabError
+
+        raise AirlabError(f"unknown sandbox '{kind}'; known: {', '.join(SANDBOX_KINDS)}")
+    if kind != "auto":
+        return kind
+    return "warm" if bubblewrap_works() else "plain"
+
+
 def make_sandbox(kind: str = "auto") -> Sandbox:
-    """``auto``: bubblewrap where it works, else plain with a warning."""
-    if kind == "warm":  # pre-started, pre-imported workers in bubblewrap (airlab.execution.warm)
+    """The sandbox ``kind`` names (``auto``: see :func:`resolve_sandbox_kind`); a plain fallback
+    of ``auto`` warns that the filesystem is visible."""
+    resolved = resolve_sandbox_kind(kind)
+    if resolved == "warm":  # pre-started, pre-imported workers in bubblewrap (airlab.execution.warm)
         from airlab.execution.warm import make_warm_sandbox
 
         return make_warm_sandbox()
-    if kind in ("auto", "bwrap"):
+    if resolved == "bwrap":
         if bubblewrap_works():
             return BubblewrapSandbox()
-        if kind == "bwrap":
-            from airlab.errors import AirlabError
+        from airlab.errors import AirlabError
 
-            raise AirlabError("bubblewrap is not available or not permitted here; install it (apt-get install bubblewrap) or use --sandbox plain")
+        raise AirlabError("bubblewrap is not available or not permitted here; install it (apt-get install bubblewrap) or use --sandbox plain")
+    if kind == "auto":
         warnings.warn(
             "bubblewrap (bwrap) is not available: candidates run as plain subprocesses with limits "
             "and a clean environment, but they can read the filesystem. Install bubblewrap for "

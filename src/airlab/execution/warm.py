@@ -24,6 +24,9 @@ Isolation, job by job:
   ``os.environ`` with the job's clean environment (thread counts, ``CUDA_VISIBLE_DEVICES``,
   ...). Libraries read thread variables when imported, so a zygote serves only jobs with the
   CPU count it was started for (otherwise it is restarted).
+- **Workspace contents.** Like a cold run, which binds ``job.workdir`` as the workspace, a job
+  finds what ``job.workdir`` already holds (the ReAct tools run several steps in one workspace):
+  it is moved into the worker's workspace before the job and back after it.
 - **Processes and limits.** All job processes live in the zygote's PID namespace, so none can
   escape it: the harness samples the resident memory and task count of every process of that
   sandbox except the infrastructure (bwrap, its init, the zygote) and kills them all at any
@@ -320,6 +323,22 @@ def _empty(folder: Path) -> None:
                 os.unlink(entry.path)
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, onerror=_force_remove)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _move(path: Path, dest: Path) -> None:
+    """Move ``path`` to ``dest``, replacing what is there."""
+    _remove(dest)
+    try:
+        os.rename(path, dest)
+    except OSError:
+        shutil.move(str(path), str(dest))
+
+
 class WorkerDied(RuntimeError):
     """The zygote went away (killed by a candidate, the OOM killer, or kill_all)."""
 
@@ -344,6 +363,7 @@ class _Zygote:
         self.outer: psutil.Process | None = None
         self.zygote: psutil.Process | None = None  # the Python process inside, as the host sees it
         self.lock = threading.Lock()  # one job (or start) at a time
+        self._stopping = threading.Lock()
         self.starts = 0
 
     # -- life cycle -------------------------------------------------------------------------
@@ -395,8 +415,11 @@ class _Zygote:
         if "ready" not in reply:
             self.stop()
             raise WorkerDied(f"unexpected first message from the warm worker: {reply}")
+        proc = self.proc
+        if proc is None:
+            raise WorkerDied("the warm worker was stopped while it started")
         # Before any job runs, every process of this sandbox is infrastructure.
-        self.outer = psutil.Process(self.proc.pid)
+        self.outer = psutil.Process(proc.pid)
         inside = self.outer.children(recursive=True)
         self.infra = {self.outer.pid} | {p.pid for p in inside}
         self.zygote = next((p for p in inside if _nspid(p.pid) == reply["ready"]), None)
@@ -405,33 +428,37 @@ class _Zygote:
             raise WorkerDied("could not find the warm worker's process")
 
     def stop(self) -> None:
-        """Take the whole sandbox down (bwrap, the zygote and anything running in it)."""
-        if self.sock is not None:
+        """Take the whole sandbox down (bwrap, the zygote and anything running in it). Safe to
+        call from two threads at once (a close while a prestart is still starting the zygote)."""
+        with self._stopping:
+            sock, self.sock = self.sock, None
+            proc, self.proc = self.proc, None
+            cgroup, self.cgroup = self.cgroup, None
+            self.outer = self.zygote = None
+            self.infra = set()
+        if sock is not None:
             with contextlib.suppress(OSError):
-                self.sock.close()
-            self.sock = None
-        if self.proc is not None:
+                sock.close()
+        if proc is not None:
             with contextlib.suppress(psutil.Error):
-                outer = psutil.Process(self.proc.pid)
+                outer = psutil.Process(proc.pid)
                 kill_and_wait([outer, *outer.children(recursive=True)], timeout=3)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=3)
-            self.proc = None
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
-        self.outer = self.zygote = None
-        self.infra = set()
+                proc.wait(timeout=3)
+        if cgroup is not None:
+            cgroup.remove()
 
     # -- control channel --------------------------------------------------------------------
     def receive(self, timeout: float | None) -> dict[str, Any]:
-        assert self.sock is not None
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            raise TimeoutError(f"no answer from the warm worker within {timeout} s")
+        sock = self.sock  # stop() from another thread (close during a prestart) clears it
+        if sock is None:
+            raise WorkerDied("the warm worker was stopped")
         try:
-            data = self.sock.recv(1 << 16)
-        except OSError as exc:
+            ready, _, _ = select.select([sock], [], [], timeout)
+            if not ready:
+                raise TimeoutError(f"no answer from the warm worker within {timeout} s")
+            data = sock.recv(1 << 16)
+        except (OSError, ValueError) as exc:
             raise WorkerDied(str(exc)) from exc
         if not data:
             raise WorkerDied("the warm worker exited")
@@ -455,6 +482,9 @@ class _Zygote:
     def prepare(self, job: SandboxJob) -> None:
         _empty(self.workspace)
         _empty(self.inputs)
+        if job.workdir.is_dir():  # what a cold run would find in its workspace
+            for entry in list(os.scandir(job.workdir)):
+                _move(Path(entry.path), self.workspace / entry.name)
         for name, src in job.input_files.items():
             dest = self.inputs / name
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -465,6 +495,7 @@ class _Zygote:
                 os.chmod(dest, 0o444)
             link = self.workspace / name
             link.parent.mkdir(parents=True, exist_ok=True)
+            _remove(link)  # an input hides a file of the same name, as the cold run's bind does
             os.symlink(f"{INPUTS}/{name}", link)
         (self.workspace / job.script_name).write_text(job.code)
 
@@ -476,15 +507,7 @@ class _Zygote:
             if entry.is_symlink() and os.readlink(path) == f"{INPUTS}/{entry.name}":
                 path.unlink()
                 continue
-            dest = job.workdir / entry.name
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest, onerror=_force_remove)
-            elif dest.exists() or dest.is_symlink():
-                dest.unlink()
-            try:
-                os.rename(path, dest)
-            except OSError:
-                shutil.move(str(path), str(dest))
+            _move(path, job.workdir / entry.name)
         _empty(self.workspace)
         _empty(self.inputs)
 
