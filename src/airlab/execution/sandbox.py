@@ -40,6 +40,7 @@ from typing import BinaryIO, Protocol
 import psutil
 from pydantic import BaseModel
 
+from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
 from airlab.execution.pids import PidsCgroup, join
 from airlab.tasks.spec import Limits
 
@@ -380,6 +381,9 @@ class BubblewrapSandbox(_BaseSandbox):
             self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
+        visible = env.get("CUDA_VISIBLE_DEVICES", "")
+        args += gpu_device_binds(visible)
+        env = {**env, "CUDA_VISIBLE_DEVICES": sandbox_visible_devices(visible)}
         args += _system_binds()
         for prefix in _python_prefixes():
             args += ["--ro-bind", prefix, prefix]

@@ -22,8 +22,9 @@ Isolation, job by job:
   "read-only file system"; a candidate may replace the link, which changes only its own view.
 - **Environment.** The zygote is started with :func:`clean_env`; each job replaces
   ``os.environ`` with the job's clean environment (thread counts, ``CUDA_VISIBLE_DEVICES``,
-  ...). Libraries read thread variables when imported, so a zygote serves only jobs with the
-  CPU count it was started for (otherwise it is restarted).
+  ...). Libraries read thread variables when imported, and the GPU device nodes are bound when
+  the sandbox is built (:mod:`airlab.execution.devices`), so a zygote serves only jobs with the
+  CPU count and GPUs it was started for (otherwise it is restarted).
 - **Workspace contents.** Like a cold run, which binds ``job.workdir`` as the workspace, a job
   finds what ``job.workdir`` already holds (the ReAct tools run several steps in one workspace):
   it is moved into the worker's workspace before the job and back after it.
@@ -66,6 +67,7 @@ from typing import Any
 
 import psutil
 
+from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
 from airlab.execution.pids import PidsCgroup, join
 from airlab.execution.sandbox import (
     _MARKER,
@@ -347,11 +349,12 @@ class _Zygote:
     """One pre-started Python in its own bubblewrap sandbox, running one job at a time."""
 
     def __init__(self, folder: Path, cpus: int, bwrap: str, preload: tuple[str, ...],
-                 start_timeout: float, poll_seconds: float):
+                 start_timeout: float, poll_seconds: float, gpus: str = ""):
         self.folder = folder
         self.workspace = folder / "workspace"
         self.inputs = folder / "inputs"
         self.cpus = cpus
+        self.gpus = gpus  # the CUDA_VISIBLE_DEVICES its device nodes were bound for
         self.cgroup: PidsCgroup | None = None
         self.bwrap = bwrap
         self.preload = preload
@@ -372,6 +375,7 @@ class _Zygote:
             self.bwrap, "--unshare-all", "--new-session", "--cap-drop", "ALL",
             "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
+        args += gpu_device_binds(self.gpus)
         args += _system_binds()
         for prefix in _python_prefixes():
             args += ["--ro-bind", prefix, prefix]
@@ -518,6 +522,7 @@ class _Zygote:
         job.log_dir.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         env = clean_env(job.limits, job.extra_env)
+        env["CUDA_VISIBLE_DEVICES"] = sandbox_visible_devices(env["CUDA_VISIBLE_DEVICES"])
         env[_MARKER] = token
         if self.cgroup is not None:  # the infrastructure's tasks plus the job's cap
             self.cgroup.set_max(self.cgroup.current() + job.limits.processes)
@@ -605,25 +610,25 @@ class WarmBubblewrapSandbox:
         with zygote.lock, contextlib.suppress(WorkerDied):
             zygote.ensure_started()
 
-    def _new(self, cpus: int) -> _Zygote:
+    def _new(self, cpus: int, gpus: str = "") -> _Zygote:
         zygote = _Zygote(self.root / f"worker-{len(self._zygotes)}", cpus, self.bwrap, self.preload,
-                         self.start_timeout, self.poll_seconds)
+                         self.start_timeout, self.poll_seconds, gpus)
         self._zygotes.append(zygote)
         return zygote
 
-    def _acquire(self, cpus: int) -> _Zygote:
+    def _acquire(self, cpus: int, gpus: str = "") -> _Zygote:
         with self._lock:
             for zygote in self._idle:
-                if zygote.cpus == cpus:
+                if zygote.cpus == cpus and zygote.gpus == gpus:
                     self._idle.remove(zygote)
                     return zygote
-            if self._idle:  # an idle worker started for another CPU count: restart it
+            if self._idle:  # an idle worker started for another CPU count or GPUs: restart it
                 zygote = self._idle.pop()
-                zygote.cpus = cpus
+                zygote.cpus, zygote.gpus = cpus, gpus
                 with zygote.lock:
                     zygote.stop()
                 return zygote
-            return self._new(cpus)
+            return self._new(cpus, gpus)
 
     def _release(self, zygote: _Zygote) -> None:
         with self._lock:
@@ -644,7 +649,8 @@ class WarmBubblewrapSandbox:
         args = self._script_args(job)
         if args is None:  # not a Python script: a cold bubblewrap run, same isolation
             return BubblewrapSandbox(self.bwrap).run(job)
-        zygote = self._acquire(job.limits.cpus)
+        gpus = clean_env(job.limits, job.extra_env)["CUDA_VISIBLE_DEVICES"]
+        zygote = self._acquire(job.limits.cpus, gpus)
         try:
             with zygote.lock:
                 return zygote.run(job, args)
