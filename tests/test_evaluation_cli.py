@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from airlab.cli import app
 from airlab.errors import AirlabError
 from airlab.evaluation import evaluate_script, export_workspace
+from airlab.execution.sandbox import resolve_sandbox_kind
 from airlab.store.results import read_results
 from airlab.tasks import load_task
 from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, make_splits
@@ -95,7 +96,7 @@ def test_eval_reference_solution_gets_the_scores_computed_here(eval_json: dict[s
                           labels=task.classes)
         assert eval_json[f"{role}_score"] == pytest.approx(direct, rel=1e-6)
     assert 0 < eval_json["test_score"] < 0.5  # a sane model, not the prior (~1.09)
-    assert eval_json["sandbox"] in ("bwrap", "plain")
+    assert eval_json["sandbox"] == resolve_sandbox_kind("auto")  # the sandbox that ran, as for a node
     assert "done" in eval_json["stdout_tail"]
 
 

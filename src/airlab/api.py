@@ -14,8 +14,8 @@ from airlab.coders.base import make_coder
 from airlab.engine import Engine, NodeCallback
 from airlab.errors import AirlabError, RunStateError
 from airlab.execution.candidate import judge
-from airlab.execution.executor import Executor, LocalExecutor
-from airlab.execution.sandbox import Sandbox, bubblewrap_works, make_sandbox
+from airlab.execution.executor import Executor, LocalExecutor, sandbox_label
+from airlab.execution.sandbox import make_sandbox
 from airlab.final import (
     FinalChoice,
     FinalStageReserve,
@@ -61,17 +61,9 @@ def coder_options(config: RunConfig) -> dict[str, Any]:
     return options
 
 
-def run_sandbox(kind: str) -> Sandbox:
-    """The sandbox of a run's nodes. ``auto`` means warm workers where bubblewrap works: a run is
-    many short candidates, and forking each from a pre-imported worker saves most of their start-up."""
-    if kind == "auto" and bubblewrap_works():
-        kind = "warm"
-    return make_sandbox(kind)
-
-
 def make_executor(config: RunConfig) -> Executor:
     if config.executor == "local":
-        return LocalExecutor(workers=config.workers, sandbox=run_sandbox(config.sandbox))
+        return LocalExecutor(workers=config.workers, sandbox=make_sandbox(config.sandbox))
     if config.executor == "ray":
         from airlab.execution.ray_executor import RayExecutor
 
@@ -148,7 +140,7 @@ def _execute(run_dir: Path, store: RunStore, config: RunConfig, task: Task, on_n
         executor.shutdown()
         store.set_meta(elapsed=engine.elapsed)
     result = finalize(run_dir, store, config, evaluation, status, engine.elapsed, choice,
-                      sandbox=getattr(getattr(executor, "sandbox", None), "name", config.executor),
+                      sandbox=sandbox_label(executor, config.sandbox),
                       refit_test_score=refit_score, baseline=baseline)
     store.set_meta(status=status)
     store.close()

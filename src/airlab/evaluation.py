@@ -47,7 +47,7 @@ class EvalResult(BaseModel):
     exit_code: int | None = None
     limit_hit: str | None = None
     peak_memory_mb: float | None = None
-    sandbox: str | None = None
+    sandbox: str | None = None  # the sandbox that actually ran it: warm, bwrap or plain
     time_limit: float | None = None
     memory_mb: int | None = None
     stdout_tail: str = ""

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from airlab import api
+from airlab.execution.pids import cgroup_parent
 from airlab.execution.ray_executor import (
     MAX_ARTEFACT_BYTES,
     RayExecutor,
@@ -19,12 +21,13 @@ from airlab.execution.ray_executor import (
     _land,
     _Shipped,
 )
-from airlab.execution.sandbox import RunResult, SandboxJob
+from airlab.execution.sandbox import RunResult, SandboxJob, resolve_sandbox_kind
 from airlab.rundir import RunConfig
 from airlab.search.node import NodeStatus
 from airlab.store.run_store import RunStore
 from airlab.tasks.spec import Limits
 from tests.conftest import run_json, view_folders
+from tests.execution.test_process_limit import CAP, PeakWatch, assert_storm_stopped, storm
 
 
 @pytest.mark.ray
@@ -32,7 +35,8 @@ def test_ray_executor_end_to_end(tmp_path: Path) -> None:
     result = run_json("run", "iris", "--executor", "ray", "--workers", "2", "--budget-nodes", "4",
                       "--out", str(tmp_path), timeout=600)
     assert result["n_nodes"] == 4 and result["n_valid"] >= 3 and result["n_failed"] == 0
-    assert result["sandbox"] == "ray" and result["test_score"] > 0.8
+    # the sandbox that ran on the workers: `auto` means there what it means everywhere
+    assert result["sandbox"] == resolve_sandbox_kind("auto") and result["test_score"] > 0.8
     run_dir = tmp_path / result["run_id"]
     nodes = RunStore(run_dir / "journal.sqlite", readonly=True).nodes()
     assert [n.id for n in nodes] == [0, 1, 2, 3]
@@ -83,6 +87,26 @@ def test_lost_worker_is_a_raised_error_and_a_failed_node(local_ray: None, tmp_pa
     for node in nodes:
         assert node.status == NodeStatus.FAILED
         assert node.error is not None and "Ray task failed" in node.error
+
+
+@pytest.mark.ray
+def test_fork_storm_on_a_ray_worker_hits_the_process_limit(local_ray: None, tmp_path: Path) -> None:
+    executor = RayExecutor(workers=1, sandbox_kind="auto")
+    limits = Limits.model_validate({"time_seconds": 60, "memory_mb": 1024, "processes": CAP})
+    try:
+        warm_up = SandboxJob(code="print('hi')", input_files={}, workdir=tmp_path / "ws0", limits=limits,
+                             log_dir=tmp_path / "logs0")
+        assert executor.submit(warm_up).result(timeout=300).ok  # the worker and its sandbox are up
+        code, marker = storm(attempts=2000)
+        job = SandboxJob(code=code, input_files={}, workdir=tmp_path / "ws", limits=limits, log_dir=tmp_path / "logs")
+        before = len(psutil.pids())
+        with PeakWatch(marker) as watch:
+            result = executor.submit(job).result(timeout=300)
+    finally:
+        executor.shutdown()
+    assert result.sandbox == resolve_sandbox_kind("auto")
+    assert_storm_stopped(result, marker, before, watch.peak, kernel=cgroup_parent() is not None)
+    assert executor.sandboxes_used == {result.sandbox}
 
 
 def _job(tmp_path: Path) -> SandboxJob:

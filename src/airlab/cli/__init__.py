@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -36,10 +37,33 @@ def _register() -> None:
     app.command("grade")(evaluate_cmd.grade_command)
     try:
         from airlab.cli.rank import rank_command
-    except ImportError:  # pragma: no cover - ranking not installed
-        pass
+    except ImportError as exc:  # a broken install: say so when `rank` is used, never hide it
+        app.command("rank", context_settings=_ANY_ARGS)(_unavailable("rank", exc))
     else:
         app.command("rank")(rank_command)
+
+
+_ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def missing_module_error(command: str, exc: ImportError) -> AirlabError:
+    """The error of a command whose module could not be imported: the missing module and the fix."""
+    module = exc.name or str(exc)
+    top = module.split(".")[0]
+    hint = ("reinstall airlab: pip install --force-reinstall airlab" if top == "airlab"
+            else f"install it with: pip install {top} (or reinstall airlab with its dependencies: pip install airlab)")
+    return AirlabError(f"'airlab {command}' is unavailable: the module '{module}' could not be imported "
+                       f"({exc}); {hint}")
+
+
+def _unavailable(command: str, exc: ImportError) -> Callable[[], None]:
+    """A stand-in for a command that failed to import: it lists in --help and fails loudly."""
+
+    def stand_in() -> None:
+        raise missing_module_error(command, exc)
+
+    stand_in.__doc__ = f"Unavailable: {missing_module_error(command, exc)}"
+    return stand_in
 
 
 _register()

@@ -79,7 +79,7 @@ def eval_command(
     split_seed: int = typer.Option(None, "--split-seed", help="Seed of the hidden splits (default: the task's)."),
     time_limit: float = typer.Option(None, "--time-limit", help="Wall time in seconds (default: the task's)."),
     memory_mb: int = typer.Option(None, "--memory-mb", help="Memory in MB (default: the task's)."),
-    sandbox: str = typer.Option("auto", "--sandbox", help="auto, bwrap or plain."),
+    sandbox: str = typer.Option("auto", "--sandbox", help="auto (as in airlab run: warm workers in bubblewrap where it works, else plain), warm, bwrap or plain."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     agent: str = typer.Option(None, "--agent", help="Record the result under this agent name."),
     results: Path = typer.Option(None, "--results", help="Results folder or .csv to record into."),

@@ -41,6 +41,8 @@ def judge(run: RunResult, job: SandboxJob, view: View, keep: Path, limits: Limit
         return Outcome(NodeStatus.TIMEOUT, f"hit the wall-time limit of {limits.time_seconds:g} s", None, run)
     if run.limit_hit == "memory":
         return Outcome(NodeStatus.BUGGY, f"exceeded the memory limit of {limits.memory_mb} MB", None, run)
+    if run.limit_hit == "processes":
+        return Outcome(NodeStatus.BUGGY, f"exceeded the process limit of {limits.processes} processes and threads", None, run)
     if run.limit_hit == "output":
         return Outcome(NodeStatus.BUGGY, f"printed more than {limits.output_mb:g} MB of output", None, run)
     if run.exit_code != 0:

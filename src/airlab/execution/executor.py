@@ -25,6 +25,17 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
+def sandbox_label(executor: object, default: str) -> str:
+    """Which sandbox ran an executor's jobs, as their results say: ``warm``, or ``bwrap+warm``
+    when some fell back to another; ``default`` when no job ran and the executor has no sandbox
+    of its own (Ray: the sandbox is chosen on each worker)."""
+    used = sorted(getattr(executor, "sandboxes_used", ()) or ())
+    if used:
+        return "+".join(used)
+    name: str = getattr(getattr(executor, "sandbox", None), "name", default)
+    return name
+
+
 def visible_gpus() -> list[str]:
     """GPU ids this process may hand out: CUDA_VISIBLE_DEVICES if set, else those nvidia-smi lists."""
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -57,6 +68,7 @@ class LocalExecutor:
             self._slots.put(slot)
         self._gpus = visible_gpus() if gpus is None else gpus
         self._lock = threading.Lock()
+        self.sandboxes_used: set[str] = set()  # RunResult.sandbox of the jobs run so far
 
     def _gpu_env(self, slot: int, wanted: int) -> dict[str, str]:
         if wanted <= 0 or not self._gpus:
@@ -70,7 +82,9 @@ class LocalExecutor:
         try:
             job.extra_env = {**self._gpu_env(slot, job.limits.gpus), **job.extra_env}
             job.extra_env.setdefault("AIRLAB_WORKER", str(slot))
-            return self.sandbox.run(job)
+            result = self.sandbox.run(job)
+            self.sandboxes_used.add(result.sandbox)
+            return result
         finally:
             self._slots.put(slot)
 

@@ -4,9 +4,11 @@ Each candidate is one Ray task that asks for the candidate's resources (CPUs, GP
 cluster the driver's paths do not exist on the worker, so a task carries *contents*, not paths:
 the code, and the public input files, which go to the object store once per run (``ray.put``,
 cached by path, size and mtime). The worker builds a fresh workspace in a temporary folder and
-runs the same sandbox as the local pool (:func:`airlab.execution.sandbox.make_sandbox`), so the
-sandbox rules hold on the worker. The task returns the :class:`RunResult`, the logs and the
-artefacts the job names; the driver writes them where a local run would have (``job.workdir``,
+runs the same sandbox as the local pool (:func:`airlab.execution.sandbox.make_sandbox`, where
+``auto`` means what it means everywhere), so the sandbox rules hold on the worker; a worker process
+keeps its sandbox (warm workers stay warm) from task to task. The task returns the
+:class:`RunResult`, the logs and the artefacts the job names; the driver writes them where a local
+run would have (``job.workdir``,
 ``job.log_dir``), so :func:`airlab.execution.candidate.judge` works unchanged.
 
 Failures of the system (a worker process or its node dies) are retried ``max_retries`` times by
@@ -119,8 +121,9 @@ def run_on_worker(spec: dict[str, Any], names: list[str], *contents: bytes) -> _
                          argv=spec["argv"], artefacts=tuple(spec["artefacts"]))
         try:
             result = sandbox.run(job)
-        finally:  # a cancelled task (KeyboardInterrupt in this thread) leaves no process behind
+        except BaseException:  # a cancelled task (KeyboardInterrupt in this thread) leaves no process behind
             sandbox.kill_all()
+            raise
         shipped = _Shipped(result=result, artefacts={name: _describe_artefact(job.workdir / name)
                                                      for name in job.artefacts})
         for attr, log in (("stdout", "stdout.txt"), ("stderr", "stderr.txt")):
@@ -195,6 +198,7 @@ class RayExecutor:
         self._inputs: dict[tuple[str, int, int], Any] = {}  # (path, mtime_ns, size) -> ObjectRef
         self._in_flight: dict[Any, Future[RunResult]] = {}
         self._lock = threading.Lock()
+        self.sandboxes_used: set[str] = set()  # RunResult.sandbox of the jobs the workers ran
 
     def _input_ref(self, path: Path) -> Any:
         info = path.stat()
@@ -240,7 +244,9 @@ class RayExecutor:
             with self._lock:
                 self._in_flight.pop(ref, None)
             try:
-                outer.set_result(_land(inner.result(), job))
+                result = _land(inner.result(), job)
+                self.sandboxes_used.add(result.sandbox)
+                outer.set_result(result)
             except self._ray.exceptions.RayError as exc:
                 outer.set_exception(RayTaskFailed(
                     f"the Ray task failed after {self.max_retries} retr{'y' if self.max_retries == 1 else 'ies'}: "

@@ -10,8 +10,13 @@ Two sandboxes share one contract (:meth:`Sandbox.run`):
   environment. Isolation is weaker (the filesystem is visible) and a warning says so.
 
 Both enforce wall time, memory (sampled resident memory of the whole process tree, plus an
-address-space backstop), CPU threads (via the usual thread variables) and output size; at any
-limit the whole process tree is killed, including grandchildren that left the process group.
+address-space backstop), CPU threads (via the usual thread variables), the number of processes
+(a pids cgroup where one can be made, see :mod:`airlab.execution.pids`, and the sampled task
+count of the tree everywhere) and output size; at any limit the whole process tree is killed,
+including grandchildren that left the process group.
+
+``auto`` has one meaning everywhere (run, eval, Ray workers, ReAct tools):
+:func:`resolve_sandbox_kind`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from typing import BinaryIO, Protocol
 import psutil
 from pydantic import BaseModel
 
+from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
+from airlab.execution.pids import PidsCgroup, join
 from airlab.tasks.spec import Limits
 
 WORKSPACE = "/workspace"
@@ -62,7 +69,7 @@ class SandboxJob:
 
 class RunResult(BaseModel):
     exit_code: int | None
-    limit_hit: str | None = None  # time | memory | output
+    limit_hit: str | None = None  # time | memory | processes | output
     seconds: float
     peak_memory_mb: float | None = None
     stdout_tail: str = ""
@@ -118,13 +125,17 @@ def _tail(path: Path, limit: int = 4000) -> str:
 
 
 class LimitWatch:
-    """Wall time, resident memory of a set of processes, and output size of one job.
+    """Wall time, resident memory and task count of a set of processes, and output size of one job.
 
-    ``check`` is called in a job's wait loop; it samples memory and output at most every
+    ``check`` is called in a job's wait loop; it samples memory, tasks and output at most every
     ``poll_seconds`` and returns the limit that was hit, if any. ``peak_mb`` is the highest sample.
+    The process limit is hit when the job's pids cgroup (if any) refused a fork, or when the
+    sampled tasks (processes and their threads) exceed ``limits.processes`` plus ``infra_tasks``
+    (the sandbox's own processes among those passed to ``check``).
     """
 
-    def __init__(self, limits: Limits, out: BinaryIO, err: BinaryIO, poll_seconds: float):
+    def __init__(self, limits: Limits, out: BinaryIO, err: BinaryIO, poll_seconds: float,
+                 cgroup: PidsCgroup | None = None, infra_tasks: int = 0):
         self.limits = limits
         self.out, self.err = out, err
         self.poll_seconds = poll_seconds
@@ -132,6 +143,9 @@ class LimitWatch:
         self.start = time.monotonic()
         self.peak_mb = 0.0
         self._last_sample = 0.0
+        self.cgroup = cgroup
+        self._refused = cgroup.refusals() if cgroup is not None else 0
+        self.max_tasks = limits.processes + infra_tasks
 
     def check(self, processes: Callable[[], Iterable[psutil.Process]]) -> str | None:
         now = time.monotonic()
@@ -140,16 +154,30 @@ class LimitWatch:
         if now - self._last_sample < self.poll_seconds:
             return None
         self._last_sample = now
-        rss = 0.0
+        rss, tasks = 0.0, 0
         for proc in processes():
             with contextlib.suppress(psutil.Error):
                 rss += proc.memory_info().rss
+                tasks += proc.num_threads()
         self.peak_mb = max(self.peak_mb, rss / 1024**2)
         if rss > self.limits.memory_mb * 1024 * 1024:
             return "memory"
+        if tasks > self.max_tasks or self.refused():
+            return "processes"
         if os.fstat(self.out.fileno()).st_size + os.fstat(self.err.fileno()).st_size > self.max_output:
             return "output"
         return None
+
+    def refused(self) -> bool:
+        """Whether the job's pids cgroup refused a fork since the job started."""
+        return self.cgroup is not None and self.cgroup.refusals() > self._refused
+
+    def after_exit(self, exit_code: int | None, limit_hit: str | None) -> str | None:
+        """The limit of a job that ended by itself: a failed job that was refused a fork failed
+        at the process limit (one that coped and exited 0 is left alone)."""
+        if limit_hit is None and exit_code != 0 and self.refused():
+            return "processes"
+        return limit_hit
 
     @property
     def seconds(self) -> float:
@@ -189,7 +217,9 @@ def _keep_tail(path: Path, max_bytes: int) -> None:
     path.write_bytes(b"[... output cut at the limit ...]\n" + tail)
 
 
-def _limit_resources(limits: Limits) -> None:  # runs in the child before exec
+def _limit_resources(limits: Limits, procs_file: str | None = None) -> None:  # runs in the child before exec
+    if procs_file is not None:
+        join(procs_file)
     mem = limits.memory_mb * 1024 * 1024
     # A backstop only: resident memory is enforced by sampling. Virtual address space is larger
     # than what is used (thread stacks, library mappings), so give it generous room.
@@ -271,6 +301,7 @@ def _kill_all(root: psutil.Process, token: str) -> None:
 class _BaseSandbox:
     name = "base"
     poll_seconds = 0.05
+    infra_tasks = 0  # the sandbox's own processes in the job's tree (bubblewrap's two)
 
     def __init__(self) -> None:
         self._active: dict[str, psutil.Process] = {}
@@ -297,32 +328,39 @@ class _BaseSandbox:
             env["HOME"] = str(job.workdir.resolve())
         out_path, err_path = job.log_dir / "stdout.txt", job.log_dir / "stderr.txt"
         limit_hit: str | None = None
+        cgroup = PidsCgroup.create(job.limits.processes + self.infra_tasks)
+        procs_file = cgroup.procs_file if cgroup is not None else None
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            watch = LimitWatch(job.limits, out, err, self.poll_seconds)
-            proc = subprocess.Popen(
-                self.command(job, env),
-                cwd=self.host_cwd(job),
-                env=env if self.name == "plain" else {"PATH": "/usr/bin:/bin"},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-                preexec_fn=lambda: _limit_resources(job.limits),
-            )
-            root = psutil.Process(proc.pid)
-            self._active[token] = root
-            cpu: float | None = None
-            while True:
-                cpu = _reap(proc, self.poll_seconds)
-                if proc.returncode is not None:
-                    break
-                limit_hit = watch.check(lambda: _tree(root, token))
-                if limit_hit is not None:
-                    break
-            _kill_all(root, token)
-            self._active.pop(token, None)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
+            watch = LimitWatch(job.limits, out, err, self.poll_seconds, cgroup, self.infra_tasks)
+            try:
+                proc = subprocess.Popen(
+                    self.command(job, env),
+                    cwd=self.host_cwd(job),
+                    env=env if self.name == "plain" else {"PATH": "/usr/bin:/bin"},
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                    preexec_fn=lambda: _limit_resources(job.limits, procs_file),
+                )
+                root = psutil.Process(proc.pid)
+                self._active[token] = root
+                cpu: float | None = None
+                while True:
+                    cpu = _reap(proc, self.poll_seconds)
+                    if proc.returncode is not None:
+                        break
+                    limit_hit = watch.check(lambda: _tree(root, token))
+                    if limit_hit is not None:
+                        break
+                _kill_all(root, token)
+                self._active.pop(token, None)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=5)
+                limit_hit = watch.after_exit(proc.returncode, limit_hit)
+            finally:
+                if cgroup is not None:
+                    cgroup.remove()
         exit_code = proc.returncode
         for path in (out_path, err_path):
             _keep_tail(path, int(watch.max_output))
@@ -354,6 +392,7 @@ class BubblewrapSandbox(_BaseSandbox):
     """bubblewrap: namespaces, a read-only system, only the workspace writable, no network."""
 
     name = "bwrap"
+    infra_tasks = 2  # bwrap and the init of its PID namespace
 
     def __init__(self, bwrap: str = "bwrap"):
         super().__init__()
@@ -364,6 +403,9 @@ class BubblewrapSandbox(_BaseSandbox):
             self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--as-pid-1",
             "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
+        visible = env.get("CUDA_VISIBLE_DEVICES", "")
+        args += gpu_device_binds(visible)
+        env = {**env, "CUDA_VISIBLE_DEVICES": sandbox_visible_devices(visible)}
         args += _system_binds()
         for prefix in _python_prefixes():
             args += ["--ro-bind", prefix, prefix]
@@ -449,19 +491,38 @@ def bubblewrap_works(bwrap: str = "bwrap") -> bool:
     return done.returncode == 0
 
 
+SANDBOX_KINDS = ("auto", "warm", "bwrap", "plain")
+
+
+def resolve_sandbox_kind(kind: str) -> str:
+    """The one meaning of ``auto``, for runs, ``airlab eval``, Ray workers and ReAct tools alike:
+    warm workers where bubblewrap works (a run is many short candidates, and forking each from a
+    pre-imported worker saves most of their start-up; the isolation is a cold node's), else plain.
+    Other kinds are returned unchanged."""
+    if kind not in SANDBOX_KINDS:
+        from airlab.errors import AirlabError
+
+        raise AirlabError(f"unknown sandbox '{kind}'; known: {', '.join(SANDBOX_KINDS)}")
+    if kind != "auto":
+        return kind
+    return "warm" if bubblewrap_works() else "plain"
+
+
 def make_sandbox(kind: str = "auto") -> Sandbox:
-    """``auto``: bubblewrap where it works, else plain with a warning."""
-    if kind == "warm":  # pre-started, pre-imported workers in bubblewrap (airlab.execution.warm)
+    """The sandbox ``kind`` names (``auto``: see :func:`resolve_sandbox_kind`); a plain fallback
+    of ``auto`` warns that the filesystem is visible."""
+    resolved = resolve_sandbox_kind(kind)
+    if resolved == "warm":  # pre-started, pre-imported workers in bubblewrap (airlab.execution.warm)
         from airlab.execution.warm import make_warm_sandbox
 
         return make_warm_sandbox()
-    if kind in ("auto", "bwrap"):
+    if resolved == "bwrap":
         if bubblewrap_works():
             return BubblewrapSandbox()
-        if kind == "bwrap":
-            from airlab.errors import AirlabError
+        from airlab.errors import AirlabError
 
-            raise AirlabError("bubblewrap is not available or not permitted here; install it (apt-get install bubblewrap) or use --sandbox plain")
+        raise AirlabError("bubblewrap is not available or not permitted here; install it (apt-get install bubblewrap) or use --sandbox plain")
+    if kind == "auto":
         warnings.warn(
             "bubblewrap (bwrap) is not available: candidates run as plain subprocesses with limits "
             "and a clean environment, but they can read the filesystem. Install bubblewrap for "

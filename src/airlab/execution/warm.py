@@ -22,11 +22,18 @@ Isolation, job by job:
   "read-only file system"; a candidate may replace the link, which changes only its own view.
 - **Environment.** The zygote is started with :func:`clean_env`; each job replaces
   ``os.environ`` with the job's clean environment (thread counts, ``CUDA_VISIBLE_DEVICES``,
-  ...). Libraries read thread variables when imported, so a zygote serves only jobs with the
-  CPU count it was started for (otherwise it is restarted).
+  ...). Libraries read thread variables when imported, and the GPU device nodes are bound when
+  the sandbox is built (:mod:`airlab.execution.devices`), so a zygote serves only jobs with the
+  CPU count and GPUs it was started for (otherwise it is restarted).
+- **Workspace contents.** Like a cold run, which binds ``job.workdir`` as the workspace, a job
+  finds what ``job.workdir`` already holds (the ReAct tools run several steps in one workspace):
+  it is moved into the worker's workspace before the job and back after it.
 - **Processes and limits.** All job processes live in the zygote's PID namespace, so none can
-  escape it: the harness samples the resident memory of every process of that sandbox except
-  the infrastructure (bwrap, its init, the zygote) and kills them all at any limit. The child
+  escape it: the harness samples the resident memory and task count of every process of that
+  sandbox except the infrastructure (bwrap, its init, the zygote) and kills them all at any
+  limit. The whole sandbox lives in one pids cgroup where one can be made
+  (:mod:`airlab.execution.pids`); before each job its cap is set to the infrastructure's tasks
+  plus the job's ``processes`` limit, so the kernel refuses a job's fork beyond its cap. The child
   gets the same resource limits as a cold node (address-space backstop, no core files, file
   size). Output goes straight to the node's ``stdout.txt``/``stderr.txt``: the harness opens
   them and passes the descriptors over the control socket (``SCM_RIGHTS``).
@@ -60,6 +67,8 @@ from typing import Any
 
 import psutil
 
+from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
+from airlab.execution.pids import PidsCgroup, join
 from airlab.execution.sandbox import (
     _MARKER,
     WORKSPACE,
@@ -316,6 +325,22 @@ def _empty(folder: Path) -> None:
                 os.unlink(entry.path)
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, onerror=_force_remove)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _move(path: Path, dest: Path) -> None:
+    """Move ``path`` to ``dest``, replacing what is there."""
+    _remove(dest)
+    try:
+        os.rename(path, dest)
+    except OSError:
+        shutil.move(str(path), str(dest))
+
+
 class WorkerDied(RuntimeError):
     """The zygote went away (killed by a candidate, the OOM killer, or kill_all)."""
 
@@ -324,11 +349,13 @@ class _Zygote:
     """One pre-started Python in its own bubblewrap sandbox, running one job at a time."""
 
     def __init__(self, folder: Path, cpus: int, bwrap: str, preload: tuple[str, ...],
-                 start_timeout: float, poll_seconds: float):
+                 start_timeout: float, poll_seconds: float, gpus: str = ""):
         self.folder = folder
         self.workspace = folder / "workspace"
         self.inputs = folder / "inputs"
         self.cpus = cpus
+        self.gpus = gpus  # the CUDA_VISIBLE_DEVICES its device nodes were bound for
+        self.cgroup: PidsCgroup | None = None
         self.bwrap = bwrap
         self.preload = preload
         self.start_timeout = start_timeout
@@ -339,6 +366,7 @@ class _Zygote:
         self.outer: psutil.Process | None = None
         self.zygote: psutil.Process | None = None  # the Python process inside, as the host sees it
         self.lock = threading.Lock()  # one job (or start) at a time
+        self._stopping = threading.Lock()
         self.starts = 0
 
     # -- life cycle -------------------------------------------------------------------------
@@ -347,6 +375,7 @@ class _Zygote:
             self.bwrap, "--unshare-all", "--new-session", "--cap-drop", "ALL",
             "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
+        args += gpu_device_binds(self.gpus)
         args += _system_binds()
         for prefix in _python_prefixes():
             args += ["--ro-bind", prefix, prefix]
@@ -370,10 +399,13 @@ class _Zygote:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.inputs.mkdir(parents=True, exist_ok=True)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.cgroup = PidsCgroup.create(None)  # capped per job, once the zygote's tasks are known
+        procs_file = self.cgroup.procs_file if self.cgroup is not None else None
         with open(self.folder / "zygote.log", "ab") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdin=theirs.fileno(), stdout=subprocess.DEVNULL, stderr=log,
                 env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
+                preexec_fn=None if procs_file is None else lambda: join(procs_file),
             )
         theirs.close()
         self.sock = ours
@@ -387,8 +419,11 @@ class _Zygote:
         if "ready" not in reply:
             self.stop()
             raise WorkerDied(f"unexpected first message from the warm worker: {reply}")
+        proc = self.proc
+        if proc is None:
+            raise WorkerDied("the warm worker was stopped while it started")
         # Before any job runs, every process of this sandbox is infrastructure.
-        self.outer = psutil.Process(self.proc.pid)
+        self.outer = psutil.Process(proc.pid)
         inside = self.outer.children(recursive=True)
         self.infra = {self.outer.pid} | {p.pid for p in inside}
         self.zygote = next((p for p in inside if _nspid(p.pid) == reply["ready"]), None)
@@ -397,30 +432,37 @@ class _Zygote:
             raise WorkerDied("could not find the warm worker's process")
 
     def stop(self) -> None:
-        """Take the whole sandbox down (bwrap, the zygote and anything running in it)."""
-        if self.sock is not None:
+        """Take the whole sandbox down (bwrap, the zygote and anything running in it). Safe to
+        call from two threads at once (a close while a prestart is still starting the zygote)."""
+        with self._stopping:
+            sock, self.sock = self.sock, None
+            proc, self.proc = self.proc, None
+            cgroup, self.cgroup = self.cgroup, None
+            self.outer = self.zygote = None
+            self.infra = set()
+        if sock is not None:
             with contextlib.suppress(OSError):
-                self.sock.close()
-            self.sock = None
-        if self.proc is not None:
+                sock.close()
+        if proc is not None:
             with contextlib.suppress(psutil.Error):
-                outer = psutil.Process(self.proc.pid)
+                outer = psutil.Process(proc.pid)
                 kill_and_wait([outer, *outer.children(recursive=True)], timeout=3)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=3)
-            self.proc = None
-        self.outer = self.zygote = None
-        self.infra = set()
+                proc.wait(timeout=3)
+        if cgroup is not None:
+            cgroup.remove()
 
     # -- control channel --------------------------------------------------------------------
     def receive(self, timeout: float | None) -> dict[str, Any]:
-        assert self.sock is not None
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            raise TimeoutError(f"no answer from the warm worker within {timeout} s")
+        sock = self.sock  # stop() from another thread (close during a prestart) clears it
+        if sock is None:
+            raise WorkerDied("the warm worker was stopped")
         try:
-            data = self.sock.recv(1 << 16)
-        except OSError as exc:
+            ready, _, _ = select.select([sock], [], [], timeout)
+            if not ready:
+                raise TimeoutError(f"no answer from the warm worker within {timeout} s")
+            data = sock.recv(1 << 16)
+        except (OSError, ValueError) as exc:
             raise WorkerDied(str(exc)) from exc
         if not data:
             raise WorkerDied("the warm worker exited")
@@ -444,6 +486,9 @@ class _Zygote:
     def prepare(self, job: SandboxJob) -> None:
         _empty(self.workspace)
         _empty(self.inputs)
+        if job.workdir.is_dir():  # what a cold run would find in its workspace
+            for entry in list(os.scandir(job.workdir)):
+                _move(Path(entry.path), self.workspace / entry.name)
         for name, src in job.input_files.items():
             dest = self.inputs / name
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -454,6 +499,7 @@ class _Zygote:
                 os.chmod(dest, 0o444)
             link = self.workspace / name
             link.parent.mkdir(parents=True, exist_ok=True)
+            _remove(link)  # an input hides a file of the same name, as the cold run's bind does
             os.symlink(f"{INPUTS}/{name}", link)
         (self.workspace / job.script_name).write_text(job.code)
 
@@ -465,15 +511,7 @@ class _Zygote:
             if entry.is_symlink() and os.readlink(path) == f"{INPUTS}/{entry.name}":
                 path.unlink()
                 continue
-            dest = job.workdir / entry.name
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest, onerror=_force_remove)
-            elif dest.exists() or dest.is_symlink():
-                dest.unlink()
-            try:
-                os.rename(path, dest)
-            except OSError:
-                shutil.move(str(path), str(dest))
+            _move(path, job.workdir / entry.name)
         _empty(self.workspace)
         _empty(self.inputs)
 
@@ -484,7 +522,10 @@ class _Zygote:
         job.log_dir.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         env = clean_env(job.limits, job.extra_env)
+        env["CUDA_VISIBLE_DEVICES"] = sandbox_visible_devices(env["CUDA_VISIBLE_DEVICES"])
         env[_MARKER] = token
+        if self.cgroup is not None:  # the infrastructure's tasks plus the job's cap
+            self.cgroup.set_max(self.cgroup.current() + job.limits.processes)
         command = {
             "env": env, "cwd": WORKSPACE, "script": job.script_name, "args": args,
             "rlimits": _rlimits(job.limits),
@@ -494,7 +535,7 @@ class _Zygote:
         exit_code: int | None = None
         died = False
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            watch = LimitWatch(job.limits, out, err, self.poll_seconds)
+            watch = LimitWatch(job.limits, out, err, self.poll_seconds, self.cgroup)
             try:
                 socket.send_fds(self.sock, [json.dumps(command).encode()], [out.fileno(), err.fileno()])
                 reply = self.receive(30)
@@ -518,6 +559,7 @@ class _Zygote:
                 died = True
                 err.write(f"\n[airlab] the warm worker failed during the run: {exc}\n".encode())
             self.kill_job()  # the zygote did this already; never trust one side alone
+            limit_hit = watch.after_exit(exit_code, limit_hit)
             if died:
                 self.stop()
         seconds = watch.seconds
@@ -568,25 +610,25 @@ class WarmBubblewrapSandbox:
         with zygote.lock, contextlib.suppress(WorkerDied):
             zygote.ensure_started()
 
-    def _new(self, cpus: int) -> _Zygote:
+    def _new(self, cpus: int, gpus: str = "") -> _Zygote:
         zygote = _Zygote(self.root / f"worker-{len(self._zygotes)}", cpus, self.bwrap, self.preload,
-                         self.start_timeout, self.poll_seconds)
+                         self.start_timeout, self.poll_seconds, gpus)
         self._zygotes.append(zygote)
         return zygote
 
-    def _acquire(self, cpus: int) -> _Zygote:
+    def _acquire(self, cpus: int, gpus: str = "") -> _Zygote:
         with self._lock:
             for zygote in self._idle:
-                if zygote.cpus == cpus:
+                if zygote.cpus == cpus and zygote.gpus == gpus:
                     self._idle.remove(zygote)
                     return zygote
-            if self._idle:  # an idle worker started for another CPU count: restart it
+            if self._idle:  # an idle worker started for another CPU count or GPUs: restart it
                 zygote = self._idle.pop()
-                zygote.cpus = cpus
+                zygote.cpus, zygote.gpus = cpus, gpus
                 with zygote.lock:
                     zygote.stop()
                 return zygote
-            return self._new(cpus)
+            return self._new(cpus, gpus)
 
     def _release(self, zygote: _Zygote) -> None:
         with self._lock:
@@ -607,7 +649,8 @@ class WarmBubblewrapSandbox:
         args = self._script_args(job)
         if args is None:  # not a Python script: a cold bubblewrap run, same isolation
             return BubblewrapSandbox(self.bwrap).run(job)
-        zygote = self._acquire(job.limits.cpus)
+        gpus = clean_env(job.limits, job.extra_env)["CUDA_VISIBLE_DEVICES"]
+        zygote = self._acquire(job.limits.cpus, gpus)
         try:
             with zygote.lock:
                 return zygote.run(job, args)

@@ -53,7 +53,7 @@ def _suite_task(ref: str, suite_dir: str | Path | None) -> Task | None:
     return loader(item, dirs.get(prefix, dirs.get("*")))
 
 
-def suite_dir() -> Path:
+def builtin_dir() -> Path:
     """The built-in suite's folder (inside the installed package)."""
     return Path(__file__).parent / "suite"
 
@@ -61,7 +61,7 @@ def suite_dir() -> Path:
 def known_task_ids() -> list[str]:
     """Built-in tasks: ``suite/<id>.yaml`` files and ``suite/<id>/task.yaml`` folders."""
     ids = []
-    for path in suite_dir().iterdir():
+    for path in builtin_dir().iterdir():
         if path.name.endswith(".yaml"):
             ids.append(path.name.removesuffix(".yaml"))
         elif (path / TASK_FILE).is_file():
@@ -81,10 +81,10 @@ def resolve(ref: str) -> tuple[Path, Path | None]:
     if path.suffix in (".yaml", ".yml") and path.exists():
         return path, path.resolve().parent
     if ref in known_task_ids():
-        folder = suite_dir() / ref
+        folder = builtin_dir() / ref
         if folder.is_dir():
             return folder / TASK_FILE, folder
-        return suite_dir() / f"{ref}.yaml", None
+        return builtin_dir() / f"{ref}.yaml", None
     raise UnknownTaskError(
         f"unknown task '{ref}': not a folder with {TASK_FILE} and not a built-in task.\n"
         f"Built-in tasks: {', '.join(known_task_ids())}"
@@ -102,7 +102,7 @@ def load_task(ref: str, suite_dir: str | Path | None = None) -> Task:
         from airlab.tasks.program.task import load_program_task
 
         assert folder is not None
-        builtin = folder.parent == suite_dir()
+        builtin = folder.parent == builtin_dir()
         return load_program_task(folder, origin=f"builtin:{folder.name}" if builtin else None)
     from airlab.tasks.prediction.spec import PredictionSpec
     from airlab.tasks.prediction.task import load_prediction_task

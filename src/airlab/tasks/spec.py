@@ -24,6 +24,7 @@ class Limits(Strict):
     cpus: int = Field(1, ge=1)
     gpus: int = Field(0, ge=0)
     output_mb: float = Field(20, gt=0)
+    processes: int = Field(256, ge=1)  # processes and threads (kernel tasks) at once
 
 
 class References(Strict):

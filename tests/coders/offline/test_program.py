@@ -18,7 +18,7 @@ from airlab.tasks.spec import Limits
 Mode = constants.Mode
 
 
-def Preview(entry: str, starter_code: str, files: list[str] | None = None,  # noqa: N802
+def Preview(entry: str, starter_code: str, files: list[str] | None = None,
             tunables: list[str] | None = None, higher_is_better: bool = True) -> ProgramPreview:
     return ProgramPreview(entry=entry, starter_code=starter_code, files=files or [entry], tunables=tunables or [],
                           metric="score", higher_is_better=higher_is_better)

@@ -41,7 +41,7 @@ from airlab.coders.llm.parsing import _PY_LANGS, ParseError, code_blocks, is_usa
 from airlab.coders.llm.prompts import SYSTEM, Prompt, Section, build_prompt, clip
 from airlab.coders.llm.taxonomy import family_of
 from airlab.errors import AirlabError
-from airlab.execution.sandbox import RunResult, Sandbox, SandboxJob, make_sandbox
+from airlab.execution.sandbox import SANDBOX_KINDS, RunResult, Sandbox, SandboxJob, make_sandbox
 from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.spec import Limits
 
@@ -63,7 +63,7 @@ class ReActOptions(BaseModel):
     max_steps: int = Field(8, ge=1, le=100)
     step_time_limit: float = Field(60.0, gt=0)  # seconds; capped by the task's per-node limit
     observation_chars: int = Field(4000, ge=200, le=100_000)
-    sandbox: str = "auto"  # auto | bwrap | plain
+    sandbox: str = "auto"  # auto | warm | bwrap | plain (auto: as for nodes, resolve_sandbox_kind)
     public_dir: str | None = None  # the run's folder of agent-visible files
     workspace_root: str | None = None  # parent of the per-node scratch folders (default: the temp dir)
     keep_workspace: bool = False  # keep the scratch folder after the node (for inspection)
@@ -71,8 +71,8 @@ class ReActOptions(BaseModel):
     @field_validator("sandbox")
     @classmethod
     def _known_sandbox(cls, value: str) -> str:
-        if value not in ("auto", "bwrap", "plain"):
-            raise ValueError("must be auto, bwrap or plain")
+        if value not in SANDBOX_KINDS:
+            raise ValueError(f"must be one of {', '.join(SANDBOX_KINDS)}")
         return value
 
     @classmethod
