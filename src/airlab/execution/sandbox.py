@@ -41,6 +41,7 @@ import psutil
 from pydantic import BaseModel
 
 from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
+from airlab.execution.cpuacct import CpuCgroup
 from airlab.execution.pids import PidsCgroup, join
 from airlab.tasks.spec import Limits
 
@@ -217,9 +218,11 @@ def _keep_tail(path: Path, max_bytes: int) -> None:
     path.write_bytes(b"[... output cut at the limit ...]\n" + tail)
 
 
-def _limit_resources(limits: Limits, procs_file: str | None = None) -> None:  # runs in the child before exec
-    if procs_file is not None:
-        join(procs_file)
+def _limit_resources(limits: Limits, procs_file: str | None = None,
+                     cpu_file: str | None = None) -> None:  # runs in the child before exec
+    for cgroup_procs in (procs_file, cpu_file):
+        if cgroup_procs is not None:
+            join(cgroup_procs)
     mem = limits.memory_mb * 1024 * 1024
     # A backstop only: resident memory is enforced by sampling. Virtual address space is larger
     # than what is used (thread stacks, library mappings), so give it generous room.
@@ -330,6 +333,8 @@ class _BaseSandbox:
         limit_hit: str | None = None
         cgroup = PidsCgroup.create(job.limits.processes + self.infra_tasks)
         procs_file = cgroup.procs_file if cgroup is not None else None
+        accounting = CpuCgroup.create()
+        cpu_file = accounting.procs_file if accounting is not None else None
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             watch = LimitWatch(job.limits, out, err, self.poll_seconds, cgroup, self.infra_tasks)
             try:
@@ -341,7 +346,7 @@ class _BaseSandbox:
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
-                    preexec_fn=lambda: _limit_resources(job.limits, procs_file),
+                    preexec_fn=lambda: _limit_resources(job.limits, procs_file, cpu_file),
                 )
                 root = psutil.Process(proc.pid)
                 self._active[token] = root
@@ -358,9 +363,13 @@ class _BaseSandbox:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=5)
                 limit_hit = watch.after_exit(proc.returncode, limit_hit)
+                if accounting is not None:  # every process of the run, reaped or not
+                    cpu = accounting.seconds() or cpu
             finally:
                 if cgroup is not None:
                     cgroup.remove()
+                if accounting is not None:
+                    accounting.remove()
         exit_code = proc.returncode
         for path in (out_path, err_path):
             _keep_tail(path, int(watch.max_output))
