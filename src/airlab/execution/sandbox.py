@@ -40,8 +40,8 @@ from typing import BinaryIO, Protocol
 import psutil
 from pydantic import BaseModel
 
-from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
 from airlab.execution.cpuacct import CpuCgroup
+from airlab.execution.devices import gpu_device_binds, sandbox_visible_devices
 from airlab.execution.pids import PidsCgroup, join
 from airlab.tasks.spec import Limits
 
