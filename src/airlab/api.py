@@ -199,6 +199,7 @@ def finalize(run_dir: Path, store: RunStore, config: RunConfig, evaluation: Eval
         metric=task.objective.name, higher_is_better=task.objective.higher_is_better, kind=task.kind,
         references=task.references.model_dump(), baseline_search_score=baseline.get("search"),
         baseline_val_score=baseline.get("val"), baseline_test_score=baseline.get("test"),
+        score_report=task.score_report(final_test),
         wall_seconds=round(wall_seconds, 2), draft_families=families,
         diversity_bits=round(shannon_entropy(families), 4),
         tokens_in=sum(n.tokens_in for n in nodes), tokens_out=sum(n.tokens_out for n in nodes),

@@ -103,6 +103,7 @@ class RunResult(BaseModel):
     baseline_search_score: float | None = None  # the starter code of a program task, run in this run
     baseline_val_score: float | None = None
     baseline_test_score: float | None = None
+    score_report: dict[str, Any] = Field(default_factory=dict)  # the task's suite on the final test score
     wall_seconds: float
     draft_families: list[str]
     diversity_bits: float

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -202,4 +202,9 @@ class Task(Protocol):
 
     def summary(self) -> dict[str, str]:
         """A few facts for ``airlab tasks`` (size, data source, instances)."""
+        ...
+
+    def score_report(self, test_score: float | None) -> dict[str, Any]:
+        """What the task's own suite reports of a test score beyond the score itself (MLE-bench's
+        medals, AIRS-Bench's normalised score, ...); empty where the suite reports nothing more."""
         ...

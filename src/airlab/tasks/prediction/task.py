@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,9 @@ class PredictionTask:
 
     def summary(self) -> dict[str, str]:
         return {"size": f"{self.n_rows} rows", "modality": self.spec.modality.value}
+
+    def score_report(self, test_score: float | None) -> dict[str, Any]:
+        return {}
 
     def splits(self, split_seed: int | None = None) -> HiddenSplits:
         return make_splits(self, split_seed)

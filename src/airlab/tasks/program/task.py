@@ -154,6 +154,9 @@ class ProgramTask:
         return {"size": f"{len(roles.search.instances)}/{len(roles.val.instances)}/{len(roles.test.instances)} instances",
                 "entry": self.spec.entry}
 
+    def score_report(self, test_score: float | None) -> dict[str, Any]:
+        return {}
+
     # -- public files ------------------------------------------------------------------------
     def describe(self, files: Sequence[str]) -> str:
         spec = self.spec
