@@ -39,11 +39,11 @@ from airlab.coders.offline import (
 )
 from airlab.coders.offline.families import family
 from airlab.tasks import load_task
-from airlab.tasks.prediction.views import refit_view
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.loader import Task
 from airlab.tasks.prediction.preview import make_preview
-from airlab.tasks.prediction.splits import ID, HiddenSplits, make_splits
+from airlab.tasks.prediction.splits import HiddenSplits, make_splits
+from airlab.tasks.prediction.submission import ID, Grader
+from airlab.tasks.prediction.views import refit_view
 
 SECTION = "## Draft settings on small data"
 

@@ -26,8 +26,8 @@ from _common import machine, write_section
 from airlab.execution.candidate import judge, make_job
 from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
 from airlab.tasks import load_task
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.workspace import write_public_files
 
 CANDIDATE = '''

@@ -30,8 +30,8 @@ from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.search.node import NodeStatus
 from airlab.tasks import load_task
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.workspace import write_public_files
 
 CANDIDATE = '''

@@ -41,10 +41,10 @@ from airlab import api
 from airlab.coders.offline.families import CATALOGUE
 from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids, load_task
-from airlab.tasks.prediction.views import refit_view
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.loader import Task
-from airlab.tasks.prediction.splits import ID, make_splits
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import ID, Grader
+from airlab.tasks.prediction.views import refit_view
 
 SECTION = "## Offline agent against AutoML (FLAML)"
 

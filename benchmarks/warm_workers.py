@@ -44,8 +44,8 @@ from airlab.execution.candidate import judge, make_job
 from airlab.execution.sandbox import BubblewrapSandbox, bubblewrap_works
 from airlab.execution.warm import WarmBubblewrapSandbox
 from airlab.tasks import load_task
-from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import Grader
 from airlab.tasks.prediction.workspace import write_public_files
 
 SECTION = "## Warm workers: per-node turnaround"

@@ -24,9 +24,10 @@ from airlab.evaluation import evaluate_script, export_workspace
 from airlab.execution.sandbox import resolve_sandbox_kind
 from airlab.store.results import read_results
 from airlab.tasks import load_task
-from airlab.tasks.prediction.splits import HIDDEN_ROLES, ID, make_splits
-from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import ID, Grader
 from airlab.tasks.prediction.workspace import PUBLIC_FILES
+from airlab.tasks.protocol import HIDDEN_ROLES
 from tests.conftest import airlab
 
 # A hand-written reference solution: the test fits the same model itself and checks the scores.

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from airlab.cli import app
 from airlab.tasks import load_task
-from airlab.tasks.prediction.splits import ID, make_splits
-from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.splits import make_splits
+from airlab.tasks.prediction.submission import ID, Grader
 from tests.conftest import airlab
 
 
