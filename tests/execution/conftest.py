@@ -26,7 +26,7 @@ def run_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warm() -> Iterator[WarmBubblewrapSandbox]:
+def warm(bubblewrap: None) -> Iterator[WarmBubblewrapSandbox]:
     """One warm sandbox per module: most checks then also run on a reused worker."""
     sandbox = WarmBubblewrapSandbox()
     yield sandbox

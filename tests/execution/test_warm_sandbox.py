@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from airlab.execution.candidate import judge, make_job
-from airlab.execution.sandbox import RunResult, SandboxJob, bubblewrap_works, make_sandbox
+from airlab.execution.sandbox import RunResult, SandboxJob, make_sandbox
 from airlab.execution.warm import WarmBubblewrapSandbox
 from airlab.tasks import load_task
 from airlab.tasks.grader import Grader
@@ -26,7 +26,7 @@ from airlab.tasks.workspace import write_public_files
 from tests.conftest import run_json, view_folders
 from tests.execution.conftest import run
 
-pytestmark = pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
+pytestmark = pytest.mark.usefixtures("bubblewrap")  # fails, naming it, when bubblewrap is missing
 
 
 def last_json(result: RunResult) -> dict:
