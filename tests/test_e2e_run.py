@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import airlab, run_json, view_folders
+from tests.execution.probe_coder import PROBED_AIRLAB, REPO, probes
 from tests.tasks.test_spec import GOOD, write_task
 
 REQUIRED = {
@@ -62,3 +64,27 @@ def test_best_solution_runs_standalone(tmp_runs: Path, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "solution.py"], cwd=work, check=True, capture_output=True, timeout=300)
     lines = (work / "submission.csv").read_text().splitlines()
     assert lines[0].startswith("id,") and len(lines) - 1 == len((work / "predict.csv").read_text().splitlines()) - 1
+
+
+def test_run_in_bubblewrap_without_an_ensemble(bubblewrap: None, tmp_runs: Path) -> None:
+    """``--sandbox bwrap --no-ensemble`` through the real command. On these settings the default run
+    builds an ensemble of its nodes; here there is none, the answer is the selected node, and every
+    candidate ran in a cold bubblewrap sandbox (its probe saw the sandbox's host name and none of the
+    user's files)."""
+    done = subprocess.run([*PROBED_AIRLAB, "run", "diabetes", "--coder", "probed", "--sandbox", "bwrap",
+                           "--no-ensemble", "--budget-nodes", "3", "--eval-folds", "1", "--out", str(tmp_runs), "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    result = json.loads(done.stdout[done.stdout.index("{\n"):])
+    assert result["sandbox"] == "bwrap" and result["n_nodes"] == 3 and result["n_valid"] >= 1
+    assert result["final"] == "node" and result["ensemble"] is None
+    assert result["test_score"] == result["node_test_score"] and result["val_score"] == result["node_val_score"]
+    run_dir = tmp_runs / result["run_id"]
+    saved = json.loads((run_dir / "result.json").read_text())
+    assert (saved["sandbox"], saved["final"], saved["ensemble"]) == ("bwrap", "node", None)
+    selected = run_dir / "nodes" / f"{result['selected_node']:04d}" / "solution.py"
+    assert (run_dir / "best_solution.py").read_text() == selected.read_text()  # one node's script
+    seen = [p for node_id in range(3) for view in view_folders(run_dir, node_id)
+            for p in probes((view / "stderr.txt").read_text())]
+    assert len(seen) == 3
+    assert all(p == {"hostname": "sandbox", "sees_home": False} for p in seen), seen

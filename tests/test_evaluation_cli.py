@@ -73,7 +73,7 @@ def eval_json(solution: Path) -> dict[str, Any]:
     return _json(airlab("eval", "wine", str(solution), "--time-limit", "120", "--json"))
 
 
-def test_eval_reference_solution_gets_the_scores_computed_here(eval_json: dict[str, Any]) -> None:
+def test_eval_reference_solution_gets_the_scores_computed_here(bubblewrap: None, eval_json: dict[str, Any]) -> None:
     task = load_task("wine")
     splits = make_splits(task)
     y = splits.train["cultivar"].astype(str)

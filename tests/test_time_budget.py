@@ -7,11 +7,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from airlab import api
-from airlab.final import FinalStageReserve, RefitBudget, final_stage_seconds
+from airlab.final import OUT_OF_TIME, FinalStageReserve, RefitBudget, final_stage_seconds
 from airlab.rundir import RunConfig
 from airlab.search.journal import Journal
 from airlab.search.node import Node, NodeStatus, Operator
+from airlab.store.run_store import RunStore
 from airlab.tasks import load_task
 
 
@@ -76,14 +79,35 @@ def test_near_the_end_the_reserve_is_the_refit_of_the_answers_possible_now() -> 
     assert asked == [5, 6]
 
 
-def test_a_timed_run_with_refit_ends_inside_its_budget(tmp_path: Path) -> None:
-    budget = 12.0
+@pytest.mark.timeout(180)  # a run that ignored its time budget would never end (no node budget)
+def test_a_timed_run_stops_by_itself_and_ends_its_final_stage_inside_its_budget(tmp_path: Path) -> None:
+    """The behaviour, not the speed. How many nodes fit in the budget depends on the machine (a cold
+    disk and first imports can leave time for one), and so does whether the refit finishes: the
+    search goes on while the refit of an answer is expected to fit, and on a loaded machine a refit
+    can take longer than its nodes did; then it is abandoned, with the reason recorded, rather than
+    overrun the budget. The reserve itself is checked exactly by the tests above. Here the whole
+    run: no node budget, so only the time budget can stop it; it ends complete with an answer; the
+    refit is recorded either way; the run ends inside its budget, give or take a generous bound."""
+    budget = 30.0
     start = time.monotonic()
-    result = api.run(RunConfig(task="iris", budget_nodes=None, budget_time=budget, eval_folds="auto", refit=True),
+    result = api.run(RunConfig(task="iris", budget_nodes=None, budget_time=budget, eval_folds="auto", refit="always"),
                      run_dir=tmp_path / "run")
     took = time.monotonic() - start
-    assert result.n_nodes >= 3 and result.refit_test_score is not None
-    assert result.wall_seconds <= budget + 1.0, result.wall_seconds  # the refit is inside the budget
-    assert took <= budget + 6.0  # plus loading the task and writing the reports
+    assert result.status == "complete" and result.budget == {"nodes": None, "time_seconds": budget, "max_cost": None}
+    assert result.n_nodes >= 1 and result.n_valid >= 1 and result.test_score is not None
+    store = RunStore(tmp_path / "run" / "journal.sqlite", readonly=True)
+    events = store.events()
+    assert store.meta()["status"] == "complete"
+    store.close()
+    refits = [e for e in events if e["kind"] == "refit"]
+    abandoned = [e for e in events if e["kind"] == "refit_abandoned"]
+    if result.refit_test_score is not None:  # the refit of each member of the answer ran and was recorded
+        assert refits and all(e["status"] == "ok" for e in refits) and not abandoned, events
+    else:  # out of time: the answer stays unrefitted, and the run says why
+        assert [e["error"] for e in abandoned] == [OUT_OF_TIME], events
+    # the budget bounds the whole run: generous bounds, as a loaded machine is slow to stop workers
+    assert result.wall_seconds <= budget + 10.0, result.wall_seconds
+    assert took <= budget + 60.0  # plus loading the task and writing the reports
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
-    assert saved["wall_seconds"] == result.wall_seconds
+    assert saved["wall_seconds"] == result.wall_seconds and saved["status"] == "complete"
+    assert saved["refit_test_score"] == result.refit_test_score

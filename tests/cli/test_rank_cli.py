@@ -1,4 +1,4 @@
-"""``airlab rank`` through a local typer app (the real app registers the same function)."""
+"""``airlab rank`` through the real ``airlab`` app, and once through its entry point (``airlab.cli:main``)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import typer
+from tests.conftest import airlab
 from typer.testing import CliRunner
 
-from airlab.cli.rank import rank_command
-
-app = typer.Typer()
-app.command("rank")(rank_command)
-
-
-@app.callback()
-def _root() -> None:
-    """Keep ``rank`` a sub-command, as in the real CLI."""
-
+from airlab.cli import app
 
 runner = CliRunner()
 
@@ -158,3 +149,16 @@ def test_condorcet_cycle_prints_tied_ranks(tmp_path: Path) -> None:
     assert "3 optimal orders; relative order not fixed among: a, b, c (equal ranks)" in text
     assert sum(line.split("│")[1].strip() == "1" for line in res.stdout.splitlines()
                if line.count("│") >= 3) == 3
+
+
+def test_the_airlab_command_ranks(results_csv: Path) -> None:
+    """The real entry point (``airlab.cli:main``) in its own process, errors included."""
+    done = airlab("rank", str(results_csv), "-m", "borda,copeland", "--lower-is-better", "t0", "--format", "json")
+    payload = json.loads(done.stdout)
+    assert list(payload) == ["borda", "copeland"]
+    assert [r["agent"] for r in payload["copeland"]] == ["alpha", "beta", "gamma"]
+    done = airlab("rank", str(results_csv), "-m", "nope", check=False)
+    assert done.returncode == 2 and "unknown ranking method" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    done = airlab("--help")
+    assert " rank " in done.stdout

@@ -30,7 +30,7 @@ def view_of(run_dir: Path) -> PredictionView:
 
 
 @pytest.fixture(scope="module")
-def warm() -> Iterator[WarmBubblewrapSandbox]:
+def warm(bubblewrap: None) -> Iterator[WarmBubblewrapSandbox]:
     """One warm sandbox per module: most checks then also run on a reused worker."""
     sandbox = WarmBubblewrapSandbox()
     yield sandbox

@@ -3,7 +3,9 @@ FAILED node (not a hang), and the landing of what a worker sends back."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,26 +28,39 @@ from airlab.rundir import RunConfig
 from airlab.search.node import NodeStatus
 from airlab.store.run_store import RunStore
 from airlab.tasks.spec import Limits
-from tests.conftest import run_json, view_folders
+from tests.conftest import require_module, view_folders
+from tests.execution.probe_coder import PROBED_AIRLAB, REPO, probes
 from tests.execution.test_process_limit import CAP, PeakWatch, assert_storm_stopped, storm
 
 
 @pytest.mark.ray
-def test_ray_executor_end_to_end(tmp_path: Path) -> None:
-    result = run_json("run", "iris", "--executor", "ray", "--workers", "2", "--budget-nodes", "4",
-                      "--out", str(tmp_path), timeout=600)
+def test_ray_executor_end_to_end(ray_installed: None, bubblewrap: None, tmp_path: Path) -> None:
+    """The real ``airlab run --executor ray``; each candidate's script starts with a probe of what it
+    sees, so the test knows which sandbox really ran it on the Ray worker."""
+    done = subprocess.run([*PROBED_AIRLAB, "run", "iris", "--coder", "probed", "--executor", "ray",
+                           "--workers", "2", "--budget-nodes", "4", "--out", str(tmp_path), "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    result = json.loads(done.stdout[done.stdout.index("{\n"):])
     assert result["n_nodes"] == 4 and result["n_valid"] >= 3 and result["n_failed"] == 0
     # the sandbox that ran on the workers: `auto` means there what it means everywhere
     assert result["sandbox"] == resolve_sandbox_kind("auto") and result["test_score"] > 0.8
     run_dir = tmp_path / result["run_id"]
     nodes = RunStore(run_dir / "journal.sqlite", readonly=True).nodes()
     assert [n.id for n in nodes] == [0, 1, 2, 3]
+    seen = []
     for node in nodes:  # what the workers sent back landed where a local run leaves it
         views = view_folders(run_dir, node.id)
         assert len(views) == 5  # iris is small: `auto` runs each node on five hidden folds
         assert all((view / "stdout.txt").exists() and (view / "stderr.txt").exists() for view in views)
         if node.status == NodeStatus.OK:
             assert all((view / "submission.csv").read_text().startswith("id,") for view in views)
+        for view in views:
+            seen += probes((view / "stderr.txt").read_text())
+    # every fold run of every node ran in bubblewrap on its Ray worker: the sandbox's host name,
+    # and none of the user's files
+    assert len(seen) == 4 * 5, seen
+    assert all(p == {"hostname": "sandbox", "sees_home": False} for p in seen), seen
     assert (run_dir / "best_solution.py").exists()
 
 
@@ -54,8 +69,14 @@ def _die() -> None:
 
 
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    ray = pytest.importorskip("ray")
+def ray_installed() -> None:
+    require_module("ray", "ray (the ray extra)")
+
+
+@pytest.fixture(scope="module")
+def local_ray(ray_installed: None) -> Iterator[None]:
+    import ray
+
     ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
     yield
     ray.shutdown()

@@ -15,20 +15,21 @@ from pathlib import Path
 import psutil
 import pytest
 
-from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
+from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox
+from tests.conftest import require_bubblewrap
 from tests.execution.conftest import run
 
-needs_bwrap = pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
+needs_bwrap = pytest.mark.usefixtures("bubblewrap")  # fails, naming it, when bubblewrap is missing
 ISOLATED = ["bwrap", "warm"]  # the sandboxes that promise full isolation
 ALL = ["bwrap", "warm", "plain"]
 
 
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
-    """The sandbox named by the test's ``kind`` parameter (skipped without bubblewrap)."""
+    """The sandbox named by the test's ``kind`` parameter (failing without bubblewrap)."""
     kind = request.param
-    if kind != "plain" and not bubblewrap_works():
-        pytest.skip("bubblewrap is not usable here")
+    if kind != "plain":
+        require_bubblewrap()
     if kind == "warm":
         return request.getfixturevalue("warm")  # type: ignore[no-any-return]
     return BubblewrapSandbox() if kind == "bwrap" else PlainSandbox()

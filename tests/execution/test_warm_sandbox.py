@@ -16,14 +16,14 @@ import psutil
 import pytest
 
 from airlab.execution.candidate import judge
-from airlab.execution.sandbox import RunResult, SandboxJob, bubblewrap_works, make_sandbox
+from airlab.execution.sandbox import RunResult, SandboxJob, make_sandbox
 from airlab.execution.warm import WarmBubblewrapSandbox
 from airlab.tasks import load_task
 from airlab.tasks.spec import Limits
 from tests.conftest import run_json, view_folders
 from tests.execution.conftest import run
 
-pytestmark = pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
+pytestmark = pytest.mark.usefixtures("bubblewrap")  # fails, naming it, when bubblewrap is missing
 
 
 def last_json(result: RunResult) -> dict:

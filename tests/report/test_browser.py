@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from airlab.report.run_report import load_run
-from tests.conftest import airlab
+from tests.conftest import SET_UP, airlab, require_module
 from tests.report.conftest import BackgroundRun
 from tests.report.test_leaderboard import make_bench
 
@@ -27,8 +27,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        pytest.fail(f"chromium is not installed at {CHROMIUM}: {SET_UP}", pytrace=False)
+    sync_api = require_module("playwright.sync_api", "playwright (the dev extra)")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
+import socket
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -14,6 +18,7 @@ import pytest
 
 from airlab.errors import AirlabError
 from airlab.report.viewer import make_server
+from tests.conftest import AIRLAB
 from tests.report.conftest import BackgroundRun
 from tests.report.test_leaderboard import make_bench
 
@@ -106,3 +111,36 @@ def test_make_server_errors_are_user_facing(tmp_path: Path) -> None:
             make_server(tmp_path, port=server.server_address[1])
     finally:
         server.server_close()
+
+
+def test_the_airlab_view_command_serves_runs_until_stopped(iris_run: Path) -> None:
+    """The real ``airlab view`` in its own process on a free loopback port: it prints where it
+    serves, serves the run list, a run's page and its data, and stops cleanly on Ctrl-C."""
+    proc = subprocess.Popen([*AIRLAB, "view", str(iris_run.parent), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        found = re.search(r"serving .* at (http://127\.0\.0\.1:(\d+))/", line)
+        assert found, (line, proc.poll(), proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        base, port = found[1], int(found[2])
+        key = urllib.parse.quote(iris_run.name)
+        status, body, ctype = get(f"{base}/")
+        assert status == 200 and ctype.startswith("text/html") and iris_run.name.encode() in body
+        status, body, ctype = get(f"{base}/run/{key}")
+        assert status == 200 and ctype.startswith("text/html") and f'data-api="/api/run/{key}"'.encode() in body
+        runs = get_json(f"{base}/api/runs")
+        assert [r["nodes"] for r in runs] == [4] and runs[0]["running"] is False
+        result = json.loads((iris_run / "result.json").read_text())
+        node = get_json(f"{base}/api/run/{key}/node/{result['selected_node']}")
+        assert node["val"] == result["val_score"] and node["selected"] is True
+        assert get(f"{base}/nope")[0] == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=30)
+        finally:
+            proc.kill()
+            _out, err = proc.communicate()
+    assert code == 0, err
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass  # nothing listens there any more

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -78,11 +79,34 @@ def test_kfold_run_search_is_mean_of_folds(tmp_path: Path) -> None:
         assert node.search_score == pytest.approx(float(np.mean(node.fold_scores)))
         for k in range(3):
             assert (run_dir / "nodes" / f"{node.id:04d}" / f"fold-{k}" / "submission.csv").exists()
-    # the train file of fold k holds none of the ids scored in fold k
+    # the train file of fold k holds none of the rows scored in fold k, compared by content (a
+    # view's train rows have no ids). Fold k's scored rows are those of its predict file that are in
+    # no other view: val and test rows, with the same ids, are in all of them.
+    predicts = [pd.read_csv(run_dir / "folds" / f"fold-{k}" / "predict.csv", dtype=str, keep_default_na=False) for k in range(3)]
+    trains = [pd.read_csv(run_dir / "folds" / f"fold-{k}" / "train.csv", dtype=str, keep_default_na=False) for k in range(3)]
+    held = set.intersection(*(set(p["id"]) for p in predicts))
+    feats = [c for c in predicts[0].columns if c != "id"]
+    assert all("id" not in t.columns and list(t[feats].columns) == feats for t in trains)
+    base_train = pd.read_csv(run_dir / "public" / "train.csv", dtype=str, keep_default_na=False)
+    base_predict = pd.read_csv(run_dir / "public" / "predict.csv", dtype=str, keep_default_na=False)
+    search = base_predict[~base_predict["id"].isin(held)]  # the base split's search rows
+    usable = _rows(base_train[feats]) + _rows(search[feats])  # every row a fold may score
+    scored = Counter[tuple[str, ...]]()
     for k in range(3):
-        train = pd.read_csv(run_dir / "folds" / f"fold-{k}" / "train.csv")
-        assert "id" not in train.columns
+        fold = predicts[k][~predicts[k]["id"].isin(held)]
+        assert len(fold) > 0
+        fold_rows, train_rows = _rows(fold[feats]), _rows(trains[k][feats])
+        # train and fold are two disjoint parts of the usable rows: a row of fold k also in its
+        # train file would be counted once too often (iris holds duplicate rows: they may be in both)
+        assert fold_rows + train_rows == usable, k
+        scored += fold_rows
+    assert scored == usable  # every usable row is scored in exactly one fold
     assert json.loads((run_dir / "result.json").read_text())["val_score"] is not None
+
+
+def _rows(frame: pd.DataFrame) -> Counter[tuple[str, ...]]:
+    """The rows of a frame as a multiset of their values."""
+    return Counter(map(tuple, frame.itertuples(index=False, name=None)))
 
 
 def test_refit_modes(tmp_path: Path) -> None:

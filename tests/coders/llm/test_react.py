@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,9 +102,7 @@ def test_a_full_episode_runs_every_tool_for_real_and_submits(fake: FakeLLM, tmp_
              tokens=(900, 200)),
     )
     coder = react_coder(fake, tmp_path, public_dir, step_time_limit=2)
-    start = time.monotonic()
     proposal = coder.write(make_request())
-    took = time.monotonic() - start
 
     assert proposal.code == IRIS_SCRIPT and proposal.family == "linear"
     assert proposal.plan == "logistic regression on all four measurements"
@@ -127,8 +124,8 @@ def test_a_full_episode_runs_every_tool_for_real_and_submits(fake: FakeLLM, tmp_
     assert "notes.txt" in obs[3] and "hello from step 3" in obs[3]  # the workspace persists across steps
     assert "PATH=" in obs[3] and "OPENAI_API_KEY" not in obs[3]  # the sandbox env is clean
     assert "AIRLAB_SANDBOX_TOKEN=…" in obs[3]  # random per run: hidden so replays hit the cache
+    # the sleeping step was stopped at its limit (how long the whole loop takes is the machine's speed)
     assert steps[4]["limit_hit"] == "time" and "TIMEOUT" in obs[4] and steps[4]["seconds"] < 10
-    assert took < 40
     # the observation of each step went back to the model as the next user message
     sent = fake.requests[3]["messages"]
     assert sent[-1]["role"] == "user" and f"SHAPE ({rows}, 5)" in sent[-1]["content"]
