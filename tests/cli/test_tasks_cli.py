@@ -1,18 +1,18 @@
-"""``airlab tasks``: the real command's table of the built-in suite."""
+"""``airlab tasks``: the real command's table of the built-in suite, tables and programs alike."""
 
 from __future__ import annotations
 
+from airlab.tasks.loader import known_task_ids, load_task
 from tests.conftest import airlab
-
-from airlab.tasks.loader import builtin_spec, known_task_ids
 
 WIDE = {"COLUMNS": "200"}  # a pipe is 80 columns wide to rich: long titles would wrap
 # sizes of the classic data sets, known independently of airlab
 KNOWN_ROWS = {"iris": 150, "wine": 178, "breast-cancer": 569, "diamonds": 53940}
+PROGRAMS = {"prisoners-dilemma", "colonel-blotto", "bin-packing", "cartpole", "digits-speedrun"}
 
 
 def table_rows(stdout: str) -> dict[str, list[str]]:
-    """The table's body rows by task id: id, kind, modality, rows, metric, title."""
+    """The table's body rows by task id: id, kind, size, metric, title."""
     rows = {}
     for line in stdout.splitlines():
         if line.startswith("│"):
@@ -21,23 +21,24 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_tasks_lists_every_built_in_task_with_its_size_and_metric() -> None:
+def test_tasks_lists_every_built_in_task_with_its_kind_size_and_metric() -> None:
     done = airlab("tasks", env=WIDE)
     assert "airlab built-in tasks" in done.stdout
     rows = table_rows(done.stdout)
-    assert list(rows) == sorted(known_task_ids()) and len(rows) >= 10, done.stdout
-    for task_id, (_, kind, modality, n, metric, title) in rows.items():
-        spec = builtin_spec(task_id)
-        arrow = "↑" if spec.metric_info.higher_is_better else "↓"
-        assert (kind, modality, metric, title) == (spec.kind.value, spec.modality.value, f"{spec.metric} {arrow}",
-                                                  spec.title)
-        assert int(n) > 0
+    assert list(rows) == sorted(known_task_ids()) and len(rows) >= 20, done.stdout
+    for task_id, (_, kind, size, metric, title) in rows.items():
+        task = load_task(task_id)
+        assert (kind, metric, title) == (task.kind, f"{task.objective.name} {task.objective.arrow}", task.title)
+        assert size.split()[0].replace("/", "").isdigit(), size
     for task_id, n in KNOWN_ROWS.items():
-        assert int(rows[task_id][3]) == n, rows[task_id]
-    assert rows["diamonds"][4] == "rmse ↓" and rows["iris"][4] == "accuracy ↑"
+        assert rows[task_id][2] == f"{n} rows", rows[task_id]
+    assert {t for t, cells in rows.items() if cells[1] == "program"} == PROGRAMS
+    assert rows["prisoners-dilemma"][2].endswith("instances")
+    assert rows["diamonds"][3] == "rmse ↓" and rows["iris"][3] == "accuracy ↑"
+    assert rows["bin-packing"][3].endswith("↓") and rows["cartpole"][3].endswith("↑")
 
 
-def test_tasks_without_rows_does_not_count_them() -> None:
+def test_tasks_without_rows_does_not_load_data() -> None:
     rows = table_rows(airlab("tasks", "--no-rows", env=WIDE).stdout)
     assert list(rows) == sorted(known_task_ids())
-    assert {cells[3] for cells in rows.values()} == {"-"}
+    assert {cells[2] for cells in rows.values()} == {"-"}
