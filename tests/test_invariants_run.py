@@ -1,5 +1,6 @@
-"""Invariants 1, 4 and 5 through real runs: no val/test score reaches a policy or a coder; kill -9
-and resume loses and duplicates nothing; the same seed gives the same journal."""
+"""Invariants 1, 4 and 5 through real runs, on a prediction task and a program task: no val/test
+score reaches a policy or a coder; kill -9 and resume loses and duplicates nothing; the same seed
+gives the same journal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from airlab import api
 from airlab.coders.base import CodeRequest, Proposal, register_coder
@@ -57,9 +60,10 @@ def _keys(obj: Any) -> set[str]:
     return set()
 
 
-def test_policy_and_coder_never_see_val_or_test(tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", ["wine", "bin-packing"])
+def test_policy_and_coder_never_see_val_or_test(tmp_path: Path, task: str) -> None:
     SEEN.clear()
-    result = api.run(RunConfig(task="wine", agent="spy-greedy", coder="spy", budget_nodes=6,
+    result = api.run(RunConfig(task=task, agent="spy-greedy", coder="spy", budget_nodes=6,
                                agent_params={"num_drafts": 3}), out=tmp_path)
     assert result.n_valid >= 3
     keys = _keys(SEEN)
@@ -75,18 +79,20 @@ def _journal_signature(run_dir: Path) -> list[tuple]:
     return [(n.id, n.operator.value, tuple(n.parents), n.plan, n.code, n.status.value, n.search_score) for n in nodes]
 
 
-def test_same_seed_same_journal(tmp_path: Path) -> None:
-    a = run_json("run", "diabetes", "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "a"))
-    b = run_json("run", "diabetes", "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "b"))
+@pytest.mark.parametrize("task", ["diabetes", "colonel-blotto"])
+def test_same_seed_same_journal(tmp_path: Path, task: str) -> None:
+    a = run_json("run", task, "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "a"))
+    b = run_json("run", task, "--budget-nodes", "5", "--seed", "7", "--out", str(tmp_path / "b"))
     sig_a = _journal_signature(tmp_path / "a" / a["run_id"])
     sig_b = _journal_signature(tmp_path / "b" / b["run_id"])
     assert sig_a == sig_b and len(sig_a) == 5
 
 
-def test_kill_9_then_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", ["iris", "cartpole"])
+def test_kill_9_then_resume(tmp_path: Path, task: str) -> None:
     budget = "6"
     out = tmp_path / "killed"
-    proc = subprocess.Popen([*AIRLAB, "run", "iris", "--budget-nodes", budget, "--seed", "2", "--out", str(out)],
+    proc = subprocess.Popen([*AIRLAB, "run", task, "--budget-nodes", budget, "--seed", "2", "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     finished = 0
@@ -109,7 +115,7 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     resumed = _journal_signature(run_dir)
     assert [s[0] for s in resumed] == list(range(int(budget)))
     assert all(s[5] != "pending" for s in resumed)
-    reference = run_json("run", "iris", "--budget-nodes", budget, "--seed", "2", "--out", str(tmp_path / "ref"))
+    reference = run_json("run", task, "--budget-nodes", budget, "--seed", "2", "--out", str(tmp_path / "ref"))
     assert resumed == _journal_signature(tmp_path / "ref" / reference["run_id"])
 
 

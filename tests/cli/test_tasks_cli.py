@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from airlab.tasks.loader import known_task_ids, load_task
 from tests.conftest import airlab
+
+from airlab.tasks.loader import known_task_ids, load_task
 
 WIDE = {"COLUMNS": "200"}  # a pipe is 80 columns wide to rich: long titles would wrap
 # sizes of the classic data sets, known independently of airlab
