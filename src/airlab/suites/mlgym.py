@@ -356,12 +356,16 @@ def csv_task(root: Path, config: MLGymTask, origin: str, way: Direction, baselin
     if metric is None:
         raise TaskSpecError(f"{origin}: field 'baseline_scores': MLGym's metric '{way.metric}' has no airlab "
                             f"prediction metric (known: {', '.join(PREDICTION_METRICS)})")
-    if not config.sample_submission:
+    sample_ref = config.sample_submission
+    if not sample_ref:  # MLGym ships some beside the task's starter files without naming them
+        beside = [Path(ref).parent / "sample_submission.csv" for ref in config.starter_code]
+        sample_ref = next((str(p) for p in beside if (root / p).is_file()), None)
+    if not sample_ref:
         raise TaskSpecError(f"{origin}: field 'sample_submission': a CSV task needs its sample submission "
                             f"(it names the id and target columns)")
-    sample_path = root / config.sample_submission
+    sample_path = root / sample_ref
     if not sample_path.is_file():
-        raise TaskSpecError(f"{origin}: field 'sample_submission': no file {config.sample_submission} in the checkout")
+        raise TaskSpecError(f"{origin}: field 'sample_submission': no file {sample_ref} in the checkout")
     data_dir = None
     for ref in config.dataset_configs:
         dataset = read_dataset(root, ref, origin)
