@@ -390,6 +390,7 @@ class PlainSandbox(_BaseSandbox):
         super().prepare(job)
         for name, src in job.input_files.items():
             dest = job.workdir / name
+            dest.parent.mkdir(parents=True, exist_ok=True)  # a name may be a path (data/train.csv)
             shutil.copyfile(src, dest)
             os.chmod(dest, 0o444)
 

@@ -21,7 +21,10 @@ TASK_FILE = "task.yaml"
 
 # suite prefix -> "module:function"; the function takes (task id in the suite, the suite's directory)
 SuiteLoader = Callable[[str, Path | None], Task]
-SUITES: dict[str, str] = {}
+SUITES: dict[str, str] = {
+    "mlgym": "airlab.suites.mlgym:load_task",
+    "airs": "airlab.suites.airs:load_task",
+}
 
 
 def suite_dirs(spec: str | Path | None) -> dict[str, Path]:

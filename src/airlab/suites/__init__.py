@@ -1,0 +1,1 @@
+"""Adapters that read other benchmark suites' tasks from their own on-disk formats."""
