@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from airlab.execution.sandbox import bubblewrap_works
 from tests.conftest import airlab, run_json
 from tests.suites.helpers import hostile, kill_then_resume
 from tests.suites.mlgym_fixture import CSV_ID, GAME_ID, write_mlgym
@@ -102,7 +101,7 @@ def test_invalid_strategy_is_recorded_with_the_evaluators_reason(suite: Path, tm
     assert result["valid"] is False and "Strategies must be either 0 or 1" in result["error"], result
 
 
-@pytest.mark.skipif(not bubblewrap_works(), reason="needs bubblewrap: the plain sandbox hides nothing")
+@pytest.mark.usefixtures("bubblewrap")  # the plain sandbox hides nothing: bubblewrap or a failure
 def test_hostile_strategy_finds_nothing(suite: Path, tmp_path: Path) -> None:
     script = tmp_path / "strategy.py"
     script.write_text(hostile(HIDDEN_PATHS, HIDDEN_TEXTS) + "\ndef row_strategy(history):\n    return 0\n")
