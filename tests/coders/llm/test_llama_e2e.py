@@ -185,3 +185,30 @@ def test_run_with_a_real_local_model(llama_server: str, tmp_path: Path) -> None:
             assert SECRET.encode() not in data, path
     print(f"llama e2e run: {time.monotonic() - start:.1f} s; statuses "
           f"{[(n['operator'], n['status']) for n in nodes]}")
+
+
+def test_a_program_task_with_a_real_local_model(llama_server: str, tmp_path: Path) -> None:
+    """The same model on a program task: the prompt holds the starter code and the file to return;
+    every node either plays or says why not, and the run ends cleanly with the starter scored."""
+    env = {**os.environ, "AIRLAB_LLM_MAX_TOKENS": "300", "AIRLAB_LLM_PARSE_RETRIES": "0",
+           "AIRLAB_LLM_CACHE_DIR": str(tmp_path / "llm-cache")}
+    out = tmp_path / "runs"
+    cmd = [*AIRLAB, "run", "cartpole", "--coder", "openai:smollm2", "--base-url", llama_server,
+           "--budget-nodes", "2", "-p", "num_drafts=2", "--out", str(out), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=420, env=env, cwd=tmp_path)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    result = json.loads(done.stdout[done.stdout.index("{\n"):])
+    assert result["status"] == "complete" and result["n_nodes"] == 2 and result["kind"] == "program"
+    assert result["baseline_test_score"] is not None
+    run_dir = out / result["run_id"]
+    with sqlite3.connect(run_dir / "journal.sqlite") as db:
+        nodes = [json.loads(row[0]) for row in db.execute("SELECT data FROM nodes ORDER BY id")]
+    for node in nodes:
+        if node["status"] == "ok":
+            assert node["search_score"] is not None and (run_dir / "nodes" / f"{node['id']:04d}" / "policy.py").exists()
+        else:
+            assert_specific_error(run_dir, node)
+        transcript = node["meta"].get("transcript") or []
+        if transcript:
+            prompt = transcript[1]["content"]
+            assert "## Starter code" in prompt and "policy.py" in prompt and "train.csv" not in prompt

@@ -38,11 +38,12 @@ from airlab.coders.base import CodeRequest, CoderError, Proposal
 from airlab.coders.llm.backends import BaseBackend
 from airlab.coders.llm.coder import CoderOptions, LLMCoder, Usage, options_from
 from airlab.coders.llm.parsing import _PY_LANGS, ParseError, code_blocks, is_usable, parse_reply
-from airlab.coders.llm.prompts import SYSTEM, Prompt, Section, build_prompt, clip
+from airlab.coders.llm.prompts import Prompt, Section, build_prompt, clip
 from airlab.coders.llm.taxonomy import family_of
 from airlab.errors import AirlabError
 from airlab.execution.sandbox import SANDBOX_KINDS, RunResult, Sandbox, SandboxJob, make_sandbox
 from airlab.tasks.prediction.submission import SUBMISSION_FILE
+from airlab.tasks.program.task import ProgramPreview
 from airlab.tasks.spec import Limits
 
 TOOLS = ("run_python", "run_shell", "list_files", "read_file", "preview_data", "submit")
@@ -82,8 +83,9 @@ class ReActOptions(BaseModel):
 
 # -- the reply format --------------------------------------------------------------------------
 
-def tools_text(max_steps: int, step_seconds: float) -> str:
-    return f"""You work in steps inside a workspace folder that holds train.csv, predict.csv, sample_submission.csv
+def tools_text(max_steps: int, step_seconds: float, files: str = "train.csv, predict.csv, sample_submission.csv",
+               entry: str = "solution.py", scored: str = f"scores what it writes to {SUBMISSION_FILE}") -> str:
+    return f"""You work in steps inside a workspace folder that holds {files}
 and description.md (read-only). Each step you call ONE tool and then see its result. Tools:
 - run_python {{"code": "..."}}: run a Python snippet in the workspace (a fresh process each step; files you write
   persist between steps; no network; at most {step_seconds:g} s per step). Print what you want to see.
@@ -91,9 +93,9 @@ and description.md (read-only). Each step you call ONE tool and then see its res
 - list_files {{"path": "."}}: list the files of the workspace.
 - read_file {{"path": "...", "max_chars": 4000}}: read a text file of the workspace.
 - preview_data {{"file": "train.csv"}}: shape, column types, first rows, missing values and statistics of a CSV.
-- submit {{"code": "...", "plan": "..."}} or {{"path": "solution.py", "plan": "..."}}: submit the final, complete
-  script (a path names a file you wrote in the workspace). This ends your work: the harness runs the script
-  on its own in a fresh copy of the workspace and scores what it writes to {SUBMISSION_FILE}.
+- submit {{"code": "...", "plan": "..."}} or {{"path": "{entry}", "plan": "..."}}: submit the final, complete
+  content of {entry} (a path names a file you wrote in the workspace). This ends your work: the harness runs
+  it on its own in a fresh copy of the workspace and {scored}.
 
 Reply format: one or two sentences of reasoning, then exactly ONE ```json block holding one object:
 ```json
@@ -413,13 +415,22 @@ def react_prompt(request: CodeRequest, max_steps: int, step_seconds: float) -> P
     instructions) with the one-shot response format replaced by how to work with the tools."""
     base = build_prompt(request)
     sections = [s for s in base.sections if s.title != "Response format"]
+    entry = request.entry
+    if isinstance(request.preview, ProgramPreview):
+        files = ", ".join(f for f in request.preview.files if f != "description.md")
+        scored = "a hidden evaluator scores it on hidden instances"
+        check = "call its functions the way the task description says, and fix what fails"
+    else:
+        files, scored = "train.csv, predict.csv, sample_submission.csv", f"scores what it writes to {SUBMISSION_FILE}"
+        check = f"check {SUBMISSION_FILE}"
     sections.append(Section(title="How to work", body=(
-        f"Use the tools to look at the data and to write and test your script in the workspace (for example "
-        f"write solution.py with run_python, run it with run_shell `python solution.py`, check {SUBMISSION_FILE}), "
-        f"then submit the complete script. You have {max_steps} steps of at most {step_seconds:g} s each; the "
-        f"submitted script gets the full time limit above. Reply with ONE ```json tool call per message."
+        f"Use the tools to look at the workspace and to write and test your code in it (for example write {entry} "
+        f"with run_python, run it with run_shell `python {entry}`, {check}), then submit the complete file. You "
+        f"have {max_steps} steps of at most {step_seconds:g} s each; the submitted code gets the full time limit "
+        f"above. Reply with ONE ```json tool call per message."
     )))
-    return Prompt(system=SYSTEM + "\n\n" + tools_text(max_steps, step_seconds), sections=sections)
+    return Prompt(system=base.system + "\n\n" + tools_text(max_steps, step_seconds, files, entry, scored),
+                  sections=sections)
 
 
 class ReActCoder(LLMCoder):
