@@ -169,3 +169,19 @@ def test_layout_is_tidy_and_scales_to_thousands_of_nodes() -> None:
     for xs in by_depth.values():
         xs.sort()
         assert all(b - a >= 30 for a, b in itertools.pairwise(xs))
+
+
+def test_a_program_run_report_shows_code_roles_and_the_starter(tmp_path: Path) -> None:
+    from tests.conftest import run_json
+
+    result = run_json("run", "colonel-blotto", "--budget-nodes", "3", "--out", str(tmp_path))
+    run_dir = tmp_path / result["run_id"]
+    airlab("report", str(run_dir))
+    html = (run_dir / "report.html").read_text()
+    blobs = _blobs(html)
+    assert sorted(blobs) == [0, 1, 2]
+    selected = blobs[result["selected_node"]]
+    assert selected["test"] == result["node_test_score"] and selected["val"] == result["node_val_score"]
+    assert "def allocate" in str(selected["code"])
+    assert "starter code: search · val · test" in html and "payoff" not in html
+    assert f"{result['baseline_test_score']:.5g}" in html and "optimum" in html

@@ -257,6 +257,12 @@ def _summary(data: RunData) -> str:
              f'data-id="{res.oracle_node}">{res.oracle_node}</a>)'),
             ("selection gap (oracle − selected node test)", esc(_gap(res))),
             *([("refit of the final answer: test", esc(fmt(res.refit_test_score)))] if res.refit_test_score is not None else []),
+            *([("starter code: search · val · test", esc(" · ".join(fmt(v) for v in (
+                res.baseline_search_score, res.baseline_val_score, res.baseline_test_score))))]
+              if res.kind == "program" else []),
+            *([("references", esc(", ".join(f"{k} {fmt(v)}" for k, v in res.references.items() if v is not None)))]
+              if any(v is not None for v in res.references.values()) else []),
+            *[(f"{esc(key)} (the task's suite)", esc(str(value))) for key, value in res.score_report.items()],
             ("wall time", esc(f"{res.wall_seconds:.1f} s")),
         ]
     else:
