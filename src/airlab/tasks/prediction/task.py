@@ -282,3 +282,14 @@ def _check_and_clean(spec: PredictionSpec, frame: pd.DataFrame, origin: str) -> 
     if len(frame) < 30:
         raise TaskSpecError(f"{origin}: the data has {len(frame)} labelled rows; at least 30 are needed")
     return frame
+
+
+def prediction_task(ref: str, suite_dir: str | Path | None = None) -> PredictionTask:
+    """The prediction task ``ref`` names, for code that works on tables only (benchmarks, tools)."""
+    from airlab.errors import AirlabError
+    from airlab.tasks.loader import load_task
+
+    task = load_task(ref, suite_dir)
+    if not isinstance(task, PredictionTask):
+        raise AirlabError(f"{ref} is a {task.kind} task, not a prediction task")
+    return task
