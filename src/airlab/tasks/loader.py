@@ -22,6 +22,7 @@ TASK_FILE = "task.yaml"
 # suite prefix -> "module:function"; the function takes (task id in the suite, the suite's directory)
 SuiteLoader = Callable[[str, Path | None], Task]
 SUITES: dict[str, str] = {}
+SUITES["mlebench"] = "airlab.suites.mlebench:load_competition"
 
 
 def suite_dirs(spec: str | Path | None) -> dict[str, Path]:
