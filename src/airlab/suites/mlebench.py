@@ -61,6 +61,7 @@ MLEBENCH_MISSING = (
     "openai/mle-bench (`pip install -e <mle-bench checkout>`, or `pip install --no-deps -e <checkout>` "
     "plus its light dependencies: appdirs diskcache 'kaggle>=1.6,<1.7' py7zr tenacity pandas pyyaml scikit-learn)"
 )
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
 _FN = re.compile(r"^[A-Za-z_][\w.\-]*:[A-Za-z_]\w*$")
 
 
@@ -296,8 +297,8 @@ def load_competition(competition_id: str, suite_dir: Path | None) -> MLEBenchTas
 
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV as MLE-bench reads it (``float_precision="round_trip"``; an empty file is an empty frame)."""
-    try:
-        return pd.read_csv(path, float_precision="round_trip")
+    try:  # pandas 3 parses floats exactly by default and deprecates the option
+        return pd.read_csv(path, **({} if _PANDAS_3 else {"float_precision": "round_trip"}))
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
