@@ -298,7 +298,9 @@ def load_competition(competition_id: str, suite_dir: Path | None) -> MLEBenchTas
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV as MLE-bench reads it (``float_precision="round_trip"``; an empty file is an empty frame)."""
     try:  # pandas 3 parses floats exactly by default and deprecates the option
-        return pd.read_csv(path, **({} if _PANDAS_3 else {"float_precision": "round_trip"}))
+        if _PANDAS_3:
+            return pd.read_csv(path)
+        return pd.read_csv(path, float_precision="round_trip")
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
