@@ -236,7 +236,7 @@ for top, dirs, files in os.walk("/", onerror=lambda e: None):
         path = os.path.join(top, name)
         if path.startswith(here + "/") or os.path.realpath(path) in mine:
             continue
-        if "tumour-diagnosis" in path or name in ("prepared", "leaderboard.csv") or \
+        if "tumour-diagnosis" in path or name == "prepared" or \
                 (name == "private" and any(f.endswith(".csv") for f in listing(path))):
             found.append(path)
         elif name.endswith(".csv") and os.path.isfile(path):
