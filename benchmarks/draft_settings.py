@@ -38,11 +38,10 @@ from airlab.coders.offline import (
     _size_params,
 )
 from airlab.coders.offline.families import family
-from airlab.tasks import load_task
-from airlab.tasks.loader import Task
 from airlab.tasks.prediction.preview import make_preview
 from airlab.tasks.prediction.splits import HiddenSplits, make_splits
 from airlab.tasks.prediction.submission import ID, Grader
+from airlab.tasks.prediction.task import PredictionTask, prediction_task
 from airlab.tasks.prediction.views import refit_view
 
 SECTION = "## Draft settings on small data"
@@ -64,7 +63,7 @@ def baseline_settings(rule: str, name: str) -> dict[str, Any]:
     return dict(RULE_SETTINGS[REFINES[rule]][name]) if rule in REFINES else {}
 
 
-def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
+def _score(task: PredictionTask, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -94,7 +93,7 @@ def _score(task: Task, view: HiddenSplits, seed: int, problem: str, name: str, p
 def cells(task_ids: list[str], seeds: list[int]) -> list[dict[str, Any]]:
     out = []
     for task_id in task_ids:
-        task = load_task(task_id)
+        task = prediction_task(task_id)
         problem = "classification" if task.spec.kind.is_classification else "regression"
         preview = make_preview(task, make_splits(task, 0))
         for rule, name, problems in RULES:
@@ -124,7 +123,7 @@ def table(frame: pd.DataFrame, command: str) -> str:
     ]
     for key, group in frame.groupby(["rule", "family", "task"]):
         rule, name, task_id = (str(part) for part in key)
-        spec = load_task(task_id).spec
+        spec = prediction_task(task_id).spec
         sign = 1.0 if spec.metric_info.higher_is_better else -1.0
         mean, lo, hi = paired_ci(sign * (group["rule_score"] - group["default_score"]).to_numpy())
         settings = ", ".join(f"{k}={v}" for k, v in RULE_SETTINGS[rule][name].items())
@@ -152,7 +151,7 @@ def main() -> None:
     with Progress() as progress, args.records.open("a") as sink:
         bar = progress.add_task("draft settings", total=len(todo))
         for cell in todo:
-            task = load_task(cell["task"])
+            task = prediction_task(cell["task"])
             start = time.time()
             view = refit_view(task, make_splits(task, cell["seed"]))
             cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],

@@ -23,11 +23,10 @@ from rich.progress import track
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section
 
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.sandbox import BubblewrapSandbox, PlainSandbox, Sandbox, bubblewrap_works
-from airlab.tasks import load_task
 from airlab.tasks.prediction.splits import make_splits
-from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.task import PredictionView, prediction_task
 from airlab.tasks.prediction.workspace import write_public_files
 
 CANDIDATE = '''
@@ -53,12 +52,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="replace the section in BENCHMARKS.md")
     args = parser.parse_args()
-    task = load_task("breast-cancer")
+    task = prediction_task("breast-cancer")
     splits = make_splits(task)
-    grader = Grader(task, splits)
     root = Path(tempfile.mkdtemp(prefix="airlab-bench-"))
     public = root / "public"
     write_public_files(task, splits, public)
+    view = PredictionView(task=task, splits=splits, public_dir=public)
     bare_dir = root / "bare"
     shutil.copytree(public, bare_dir)
     (bare_dir / "solution.py").write_text(CANDIDATE)
@@ -73,8 +72,8 @@ def main() -> None:
         for name, sandbox in sandboxes:
             node = root / f"node-{name[8:12]}-{i}"
             start = time.perf_counter()
-            job = make_job(CANDIDATE, public, node, limits)
-            outcome = judge(sandbox.run(job), job.workdir, node, grader, limits)
+            job = view.job(CANDIDATE, node, limits)
+            outcome = judge(sandbox.run(job), job, view, node, limits)
             times[name].append(time.perf_counter() - start)
             assert outcome.status.value == "ok", outcome.error
     bare = statistics.median(times["bare python solution.py"])

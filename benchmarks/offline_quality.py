@@ -26,6 +26,7 @@ from airlab import api
 from airlab.rundir import RunConfig
 from airlab.store.run_store import RunStore
 from airlab.tasks import known_task_ids
+from airlab.tasks.loader import task_card
 
 SECTION = "## Offline coder quality"
 
@@ -34,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=10)
     parser.add_argument("--seeds", default="0")
-    parser.add_argument("--tasks", default=",".join(known_task_ids()))
+    # prediction tasks only: known_task_ids() also lists program tasks
+    parser.add_argument("--tasks", default=",".join(t for t in known_task_ids() if task_card(t)["kind"] != "program"))
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]

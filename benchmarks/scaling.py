@@ -25,13 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section
 
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.executor import Executor, LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.search.node import NodeStatus
-from airlab.tasks import load_task
 from airlab.tasks.prediction.splits import make_splits
-from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.task import PredictionView, prediction_task
 from airlab.tasks.prediction.workspace import write_public_files
 
 CANDIDATE = '''
@@ -54,9 +53,9 @@ pd.DataFrame({{"id": ids, "species": model.predict(test)}}).to_csv("submission.c
 SECTION = "## Parallel workers and the Ray executor"
 
 
-def batch(executor: Executor, code: str, public: Path, root: Path, grader: Grader, n: int) -> float:
+def batch(executor: Executor, code: str, view: PredictionView, root: Path, n: int) -> float:
     """Run n candidates through the executor, at most `capacity` at once; wall seconds."""
-    task = load_task("iris")
+    task = prediction_task("iris")
     limits = task.spec.limits.model_copy(update={"time_seconds": 300})
     if root.exists():
         shutil.rmtree(root)
@@ -65,9 +64,10 @@ def batch(executor: Executor, code: str, public: Path, root: Path, grader: Grade
     for i in range(n):
         folder = root / f"{i:04d}"
         folder.mkdir(parents=True)
-        futures.append((folder, executor.submit(make_job(code, public, folder, limits))))
-    for folder, future in futures:
-        outcome = judge(future.result(), folder / "workspace", folder, grader, limits)
+        job = view.job(code, folder, limits)
+        futures.append((folder, job, executor.submit(job)))
+    for folder, job, future in futures:
+        outcome = judge(future.result(), job, view, folder, limits)
         if outcome.status != NodeStatus.OK:
             raise SystemExit(f"candidate failed: {outcome.error}")
     return time.perf_counter() - start
@@ -81,12 +81,12 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="replace the section in BENCHMARKS.md")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    task = load_task("iris")
+    task = prediction_task("iris")
     splits = make_splits(task)
-    grader = Grader(task, splits)
     tmp = Path(tempfile.mkdtemp(prefix="airlab-scaling-"))
     public = tmp / "public"
     write_public_files(task, splits, public)
+    view = PredictionView(task=task, splits=splits, public_dir=public)
     code = CANDIDATE.format(iterations=args.iterations)
     sandbox = make_sandbox("auto")
 
@@ -102,14 +102,14 @@ def main() -> None:
     }
     # one warm-up candidate per path (imports, Ray worker processes), not measured
     for label, make in executors.items():
-        batch(make(), code, public, tmp / "warmup", grader, 2 if "2" in label else 1)
-    single = batch(LocalExecutor(workers=1, sandbox=sandbox), code, public, tmp / "one", grader, 1)
+        batch(make(), code, view, tmp / "warmup", 2 if "2" in label else 1)
+    single = batch(LocalExecutor(workers=1, sandbox=sandbox), code, view, tmp / "one", 1)
     walls: dict[str, list[float]] = {label: [] for label in executors}
     try:
         for rep in range(args.repeats):
             for label, make in executors.items():
                 executor = make()
-                walls[label].append(batch(executor, code, public, tmp / f"r{rep}", grader, args.candidates))
+                walls[label].append(batch(executor, code, view, tmp / f"r{rep}", args.candidates))
                 if executor is not ray_executor:
                     executor.shutdown()
                 print(f"rep {rep} {label}: {walls[label][-1]:.2f} s", file=sys.stderr)

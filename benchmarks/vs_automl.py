@@ -40,25 +40,31 @@ from _common import machine, paired_ci, run_isolated, write_section
 from airlab import api
 from airlab.coders.offline.families import CATALOGUE
 from airlab.rundir import RefitMode, RunConfig
-from airlab.tasks import known_task_ids, load_task
-from airlab.tasks.loader import Task
+from airlab.tasks import known_task_ids
+from airlab.tasks.loader import task_card
 from airlab.tasks.prediction.splits import make_splits
 from airlab.tasks.prediction.submission import ID, Grader
+from airlab.tasks.prediction.task import PredictionTask, prediction_task
 from airlab.tasks.prediction.views import refit_view
 
 SECTION = "## Offline agent against AutoML (FLAML)"
 
 
+def prediction_task_ids() -> list[str]:
+    """The built-in prediction tasks (``known_task_ids`` also lists program tasks), read from their files."""
+    return [task_id for task_id in known_task_ids() if task_card(task_id)["kind"] != "program"]
+
+
 def tabular_tasks() -> list[str]:
     out = []
-    for task_id in known_task_ids():
-        task = load_task(task_id)
+    for task_id in prediction_task_ids():
+        task = prediction_task(task_id)
         if task.spec.modality.value in ("tabular", "image") and task.spec.kind.value != "forecasting":
             out.append(task_id)
     return out
 
 
-def _frame(task: Task, view_train: pd.DataFrame, predict: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def _frame(task: PredictionTask, view_train: pd.DataFrame, predict: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     target = task.spec.target
     X = view_train.drop(columns=[target])
     y = view_train[target]
@@ -70,7 +76,7 @@ def _frame(task: Task, view_train: pd.DataFrame, predict: pd.DataFrame) -> tuple
     return X, y, Xp
 
 
-def _submission(task: Task, model: object, Xp: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+def _submission(task: PredictionTask, model: object, Xp: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     metric = task.spec.metric_info
     target = task.spec.target
     if metric.prediction == "value":
@@ -87,7 +93,7 @@ FLAML_METRIC = {"accuracy": "accuracy", "roc_auc": "roc_auc", "log_loss": "log_l
                 "rmse": "rmse", "mae": "mae", "r2": "r2"}
 
 
-def run_flaml(task: Task, seed: int, budget: float) -> tuple[float, float]:
+def run_flaml(task: PredictionTask, seed: int, budget: float) -> tuple[float, float]:
     from flaml import AutoML
 
     view = refit_view(task, make_splits(task, seed))
@@ -103,7 +109,7 @@ def run_flaml(task: Task, seed: int, budget: float) -> tuple[float, float]:
     return (grade.scores["test"] if grade.valid else float("nan")), seconds
 
 
-def run_random_search(task: Task, seed: int, budget: float) -> tuple[float, float]:
+def run_random_search(task: PredictionTask, seed: int, budget: float) -> tuple[float, float]:
     """Random families and settings; pick by a hold-out of the usable rows; refit the best."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -173,7 +179,7 @@ def run_airlab(task_id: str, seed: int, budget: float, out: Path,
 
 def run_one(system: str, task_id: str, seed: int, budget: float) -> dict[str, object]:
     """One (system, task, seed) cell, on one core."""
-    task = load_task(task_id)
+    task = prediction_task(task_id)
     if system == "airlab":
         with tempfile.TemporaryDirectory(prefix="airlab-vs-automl-") as out:
             return run_airlab(task_id, seed, budget, Path(out))
@@ -275,7 +281,7 @@ def main() -> None:
                                          "values": values}) + "\n")
     rows = []
     for t in tasks:
-        task = load_task(t)
+        task = prediction_task(t)
         for seed in seeds:
             parts = [done.get((t, seed, system)) for system in ("airlab", "flaml", "random")]
             if all(parts):

@@ -40,12 +40,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section
 from node_overhead import CANDIDATE
 
-from airlab.execution.candidate import judge, make_job
+from airlab.execution.candidate import judge
 from airlab.execution.sandbox import BubblewrapSandbox, bubblewrap_works
 from airlab.execution.warm import WarmBubblewrapSandbox
-from airlab.tasks import load_task
 from airlab.tasks.prediction.splits import make_splits
-from airlab.tasks.prediction.submission import Grader
+from airlab.tasks.prediction.task import PredictionView, prediction_task
 from airlab.tasks.prediction.workspace import write_public_files
 
 SECTION = "## Warm workers: per-node turnaround"
@@ -111,13 +110,13 @@ def main() -> None:
         sys.exit("bubblewrap is needed: warm workers run inside it")
     if not (args.aide_path / "aide" / "interpreter.py").exists():
         sys.exit(f"AIDE is not installed in {args.aide_path}; see this script's docstring")
-    task = load_task("breast-cancer")
+    task = prediction_task("breast-cancer")
     splits = make_splits(task)
-    grader = Grader(task, splits)
     limits = task.spec.limits
     root = Path(tempfile.mkdtemp(prefix="airlab-bench-warm-"))
     public = root / "public"
     write_public_files(task, splits, public)
+    view = PredictionView(task=task, splits=splits, public_dir=public)
     folders = {}
     for name in ("bare", "aide-cold", "aide-pre"):
         folders[name] = root / name
@@ -127,8 +126,8 @@ def main() -> None:
     cold = BubblewrapSandbox()
     warm = WarmBubblewrapSandbox()
     start = time.perf_counter()  # the first warm job also starts the worker: reported apart
-    job = make_job(CANDIDATE, public, root / "warm-first", limits)
-    assert judge(warm.run(job), job.workdir, root / "warm-first", grader, limits).status.value == "ok"
+    job = view.job(CANDIDATE, root / "warm-first", limits)
+    assert judge(warm.run(job), job, view, root / "warm-first", limits).status.value == "ok"
     first_warm = time.perf_counter() - start
     aide_cold = AideHelper(args.aide_path, folders["aide-cold"], preimport=False)
     aide_pre = AideHelper(args.aide_path, folders["aide-pre"], preimport=True)
@@ -136,8 +135,8 @@ def main() -> None:
     def node(sandbox: BubblewrapSandbox | WarmBubblewrapSandbox, label: str, i: int) -> float:
         folder = root / f"{label}-{i}"
         begin = time.perf_counter()
-        job = make_job(CANDIDATE, public, folder, limits)
-        outcome = judge(sandbox.run(job), job.workdir, folder, grader, limits)
+        job = view.job(CANDIDATE, folder, limits)
+        outcome = judge(sandbox.run(job), job, view, folder, limits)
         seconds = time.perf_counter() - begin
         assert outcome.status.value == "ok", outcome.error
         return seconds

@@ -202,7 +202,9 @@ class Engine:
                 node.output_tail = (bad.run.stdout_tail[-2000:] + "\n" + bad.run.stderr_tail[-2000:]).strip()
             else:
                 node.status = NodeStatus.OK
-                folds = [float(o.grade.scores["search"]) for o in outcomes if o.grade is not None]
+                # a view may grade other roles only (a suite's competition view grades test alone)
+                folds = [float(o.grade.scores["search"]) for o in outcomes
+                         if o.grade is not None and "search" in o.grade.scores]
                 node.search_score = float(sum(folds) / len(folds))
                 node.fold_scores = folds if len(folds) > 1 else []
                 hidden = self._hidden_scores(node, outcomes)

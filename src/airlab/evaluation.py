@@ -26,7 +26,7 @@ from airlab.execution.executor import LocalExecutor
 from airlab.execution.sandbox import make_sandbox
 from airlab.rundir import RunConfig
 from airlab.tasks.loader import load_task
-from airlab.tasks.protocol import Task
+from airlab.tasks.protocol import Task, view_roles
 
 
 class EvalResult(BaseModel):
@@ -112,15 +112,27 @@ def evaluate_script(
         with tempfile.TemporaryDirectory(prefix="airlab-eval-") as tmp:
             root = Path(tmp) if work_dir is None else Path(work_dir)
             evaluation = task.evaluation(root, split_seed)
-            view, node = evaluation.views[0], root / "node"
-            node.mkdir(parents=True, exist_ok=True)
-            (node / evaluation.entry).write_text(code)
-            job = view.job(code, node, limits)
-            run = executor.submit(job).result()
-            outcome = judge(run, job, view, node, limits)
+            views = list(evaluation.views)
+            kept, grades = [], []
+            for k, view in enumerate(views):  # one view, or several that grade different roles
+                node = root / "node" if len(views) == 1 else root / "node" / f"view-{k}"
+                node.mkdir(parents=True, exist_ok=True)
+                (node / evaluation.entry).write_text(code)
+                job = view.job(code, node, limits)
+                run = executor.submit(job).result()
+                outcome = judge(run, job, view, node, limits)
+                if outcome.grade is None or not outcome.grade.valid:
+                    break
+                kept.append(node)
+                grades.append(outcome.grade)
     finally:
         executor.shutdown()
-    scores = outcome.grade.scores if outcome.grade is not None and outcome.grade.valid else {}
+    scores: dict[str, float] = {}
+    if len(grades) == len(views) == 1:
+        scores = grades[0].scores
+    elif len(grades) == len(views):
+        search = [g.scores["search"] for g in grades if "search" in g.scores]
+        scores = {**({"search": sum(search) / len(search)} if search else {}), **evaluation.combine(kept, grades)}
     return _scored(
         task, evaluation.split_seed, "eval", outcome.status.value, outcome.error, scores,
         wall_seconds=round(time.perf_counter() - started, 3), exit_code=run.exit_code,
@@ -157,7 +169,9 @@ def grade_submission(task_ref: str, path: Path, split_seed: int | None = None,
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="airlab-grade-") as tmp:
         evaluation = task.evaluation(Path(tmp), split_seed)
-        grade = evaluation.views[0].grade_path(Path(path))
+        # a file made elsewhere answers the task's test: the view that grades it
+        view = next((v for v in evaluation.views if "test" in view_roles(v)), evaluation.views[0])
+        grade = view.grade_path(Path(path))
     error = None if grade.valid else f"invalid submission: {grade.reason}"
     return _scored(task, evaluation.split_seed, "grade", "ok" if grade.valid else "invalid", error,
                    grade.scores, wall_seconds=round(time.perf_counter() - started, 3))

@@ -22,6 +22,7 @@ TASK_FILE = "task.yaml"
 # suite prefix -> "module:function"; the function takes (task id in the suite, the suite's directory)
 SuiteLoader = Callable[[str, Path | None], Task]
 SUITES: dict[str, str] = {
+    "mlebench": "airlab.suites.mlebench:load_competition",
     "mlgym": "airlab.suites.mlgym:load_task",
     "airs": "airlab.suites.airs:load_task",
 }

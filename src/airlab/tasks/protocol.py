@@ -69,7 +69,11 @@ class Preview(Protocol):
 
 
 class View(Protocol):
-    """One workspace a node's code runs in, and the hidden grader of what the run leaves."""
+    """One workspace a node's code runs in, and the hidden grader of what the run leaves.
+
+    A view may grade only some roles: it then says which in an attribute ``roles`` (read with
+    :func:`view_roles`; every role where it is absent). The engine averages the search score over
+    the views that grade search; :meth:`Evaluation.combine` takes val and test from the views."""
 
     @property
     def public_dir(self) -> Path: ...
@@ -85,6 +89,11 @@ class View(Protocol):
     def grade_path(self, path: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
         """Grade artefacts made elsewhere: one file (checked as given, never followed), or a folder."""
         ...
+
+
+def view_roles(view: View) -> tuple[Role, ...]:
+    """The hidden roles ``view`` grades (its ``roles`` attribute; all of them by default)."""
+    return tuple(getattr(view, "roles", HIDDEN_ROLES))
 
 
 class Blender(Protocol):

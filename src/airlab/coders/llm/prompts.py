@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from airlab.coders.base import CodeRequest
 from airlab.search.node import Node, Operator
 from airlab.tasks.prediction.preview import DataPreview
-from airlab.tasks.prediction.submission import ID, SUBMISSION_FILE
+from airlab.tasks.prediction.submission import SUBMISSION_FILE
 from airlab.tasks.program.task import ProgramPreview
 from airlab.tasks.spec import Limits
 
@@ -103,23 +103,26 @@ def artefact_contract(request: CodeRequest) -> str:
         return (f"Return the complete content of `{preview.entry}`. It replaces the starter version shown above; "
                 "the other workspace files are given read-only. The task description says which functions the "
                 "evaluator calls and what they must return.")
-    assert isinstance(preview, DataPreview)
+    if not isinstance(preview, DataPreview):  # a suite's own format: its description says what to write
+        return (f"Write the complete content of `{request.entry}`. The task description says which files it reads "
+                "and what it must leave in the workspace.")
     return submission_format(preview)
 
 
 def submission_format(preview: DataPreview) -> str:
+    ident = preview.id_column
     if preview.prediction == "proba":
-        cols = [ID, *preview.classes]
+        cols = [ident, *preview.classes]
         what = "the predicted probability of each class (each row sums to 1)"
     elif preview.prediction == "label":
-        cols = [ID, preview.target]
+        cols = [ident, preview.target]
         what = f"the predicted class label (one of: {', '.join(preview.classes)})"
     else:
-        cols = [ID, preview.target]
+        cols = [ident, preview.target]
         what = "the predicted value"
     return (
-        f"Write `{SUBMISSION_FILE}` with columns `{', '.join(cols)}`: one row per row of predict.csv, keyed by its "
-        f"`{ID}` column, with {what}. `sample_submission.csv` shows the exact format."
+        f"Write `{SUBMISSION_FILE}` with columns `{', '.join(cols)}`: one row per row of {preview.test_file}, keyed by its "
+        f"`{ident}` column, with {what}. `sample_submission.csv` shows the exact format."
     )
 
 

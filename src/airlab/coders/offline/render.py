@@ -7,6 +7,7 @@ sandbox, as ``best_solution.py`` on new data, or by hand.
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from airlab.coders.offline.families import family
@@ -61,6 +62,7 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         imports.add("from sklearn.compose import TransformedTargetRegressor")
         imports.add("from sklearn.preprocessing import FunctionTransformer, StandardScaler")
 
+    ident = json.dumps(preview.id_column)
     lines: list[str] = [_docstring(plan)]
     lines += sorted(i for i in imports if i.startswith("import ")) + sorted(i for i in imports if i.startswith("from "))
     lines += [
@@ -71,10 +73,11 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         f"TEXT_COLUMNS = {text_cols!r}",
         "",
         'train = pd.read_csv("train.csv")',
-        'test = pd.read_csv("predict.csv")',
+        f"test = pd.read_csv({json.dumps(preview.test_file)})",
         'required = pd.read_csv("sample_submission.csv", nrows=0).columns.tolist()',
         "y = train.pop(TARGET)" + (".astype(str)" if is_clf else ".astype(float)"),
-        'ids = test.pop("id")',
+        f"ids = test.pop({ident})",
+        *([f"train = train.drop(columns=[{ident}])"] if preview.train_has_id else []),
         "",
         "numeric = [c for c in train.select_dtypes(include=\"number\").columns if c not in TEXT_COLUMNS]",
         "categorical = [c for c in train.columns if c not in numeric and c not in TEXT_COLUMNS]",
@@ -151,10 +154,10 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
             "classes = sorted(y.unique())",
             "proba = proba.reindex(columns=classes, fill_value=0.0)",
             "if TARGET in required:  # a class label per row",
-            "    submission = pd.DataFrame({\"id\": ids, TARGET: proba.idxmax(axis=1)})",
+            f"    submission = pd.DataFrame({{{ident}: ids, TARGET: proba.idxmax(axis=1)}})",
             "else:  # one probability column per class",
             "    proba = proba.div(proba.sum(axis=1), axis=0)",
-            '    submission = pd.concat([ids.rename("id"), proba[required[1:]]], axis=1)',
+            f"    submission = pd.concat([ids.rename({ident}), proba[required[1:]]], axis=1)",
         ]
     else:
         lines += [
@@ -162,7 +165,7 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
             "    predictions.append(np.clip(model.predict(test), y.min(), y.max()))",
             '    print(f"fitted {name} on {len(rows)} rows")',
             "",
-            'submission = pd.DataFrame({"id": ids, TARGET: np.mean(predictions, axis=0)})',
+            f"submission = pd.DataFrame({{{ident}: ids, TARGET: np.mean(predictions, axis=0)}})",
         ]
     lines += ['submission.to_csv("submission.csv", index=False)', 'print("wrote submission.csv", submission.shape)', ""]
     return "\n".join(lines)

@@ -43,6 +43,10 @@ class DataPreview(BaseModel):
     time_column: str | None = None
     group_column: str | None = None
     seasonal_period: int = 1
+    # the files and id column the scripts read (a suite's table keeps its own names)
+    test_file: str = "predict.csv"
+    id_column: str = ID
+    train_has_id: bool = False  # train.csv carries the id column too (not a feature)
 
     def names(self, kind: ColumnKind) -> list[str]:
         return [c.name for c in self.columns if c.kind == kind]
