@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from airlab import api
 from airlab.errors import AirlabError
 from airlab.rundir import RunConfig, RunResult
-from airlab.store.results import ResultRow, append_result, read_results, results_paths
+from airlab.store.results import ResultRow, append_result, read_results, report_json, results_paths
 
 
 class AgentSpec(BaseModel):
@@ -61,12 +61,15 @@ class Cell(BaseModel):
 
 
 def _row(agent: str, result: RunResult) -> ResultRow:
+
+
     return ResultRow(
         agent=agent, task=result.task, seed=result.seed, split_seed=result.split_seed, metric=result.metric,
         higher_is_better=result.higher_is_better, search_score=result.search_score, val_score=result.val_score,
         test_score=result.test_score, valid=result.selected_node is not None, nodes=result.n_nodes,
         tokens=result.tokens_in + result.tokens_out, cost=result.cost_usd, seconds=result.wall_seconds,
-        source="run", run_id=result.run_id,
+        source="run", run_id=result.run_id, baseline_test_score=result.baseline_test_score,
+        report=report_json(result.score_report),
     )
 
 

@@ -9,6 +9,10 @@ Rankings: this module computes two simple, well-understood tables itself — Bor
 share of other agents beaten; ties count half) and the mean per-task normalised score (0 = worst
 agent on the task, 1 = best) — with 95% bootstrap intervals over tasks — and, beside them, the tables of ``airlab rank``
 (:func:`airlab.ranking.rank`: Borda, Copeland, Schulze, Kemeny with bootstrap intervals).
+
+What the suites report (:func:`suite_summary`), shown when the table has such rows: per agent,
+MLE-bench's medal and above-median rates over its runs of MLE-bench tasks, the mean AIRS-Bench
+normalised score over AIRS tasks, and the share of program-task runs that beat the starter code.
 """
 
 from __future__ import annotations
@@ -288,6 +292,132 @@ def _package_tables(frame: pd.DataFrame) -> str:
     return "".join(parts)
 
 
+@dataclass
+class SuiteRow:
+    """One agent's numbers as its tasks' suites report them; None where it has no such task."""
+
+    agent: str
+    mle_runs: int = 0
+    any_medal: float | None = None
+    gold: float | None = None
+    above_median: float | None = None
+    airs_tasks: int = 0
+    airs_score: float | None = None
+    program_runs: int = 0
+    beats_starter: float | None = None
+
+
+def _reports(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    if "report" not in frame.columns:
+        return [{} for _ in range(len(frame))]
+    from airlab.store.results import parse_report
+
+    return [parse_report(v) for v in frame["report"]]
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def suite_summary(frame: pd.DataFrame) -> list[SuiteRow]:
+    """Per agent: MLE-bench's headline rates, AIRS-Bench's mean normalised score and the share of
+    program-task runs beating the starter code; ``[]`` when no row has a report or a baseline.
+
+    As the suites count them: the MLE-bench rates are over all of the agent's runs of MLE-bench
+    tasks (a run without a medal in its report, or without a report, has none); the AIRS-Bench
+    score averages each AIRS task's runs (a run without a normalised score is 0, a task the agent
+    did not run is 0) and then the tasks; a program-task run beats the starter code when it is
+    valid and its test score is strictly better than the starter code's in the same run.
+    """
+    if frame.empty:
+        return []
+    reports = _reports(frame)
+    tasks = frame["task"].astype(str).to_numpy()
+    agents_col = frame["agent"].astype(str).to_numpy()
+    is_mle = np.array([r.get("suite") == "mlebench" or "any_medal" in r for r in reports], dtype=bool)
+    is_airs = np.array(["airs_normalised_score" in r for r in reports], dtype=bool)
+    baseline = (pd.to_numeric(frame["baseline_test_score"], errors="coerce").to_numpy(dtype=float)
+                if "baseline_test_score" in frame.columns else np.full(len(frame), np.nan))
+    is_program = ~np.isnan(baseline)
+    if not (is_mle.any() or is_airs.any() or is_program.any()):
+        return []
+    mle_tasks, airs_tasks = set(tasks[is_mle]), list(dict.fromkeys(tasks[is_airs]))
+    program_tasks = set(tasks[is_program])
+    test = pd.to_numeric(frame[SCORE_COLUMN], errors="coerce").to_numpy(dtype=float)
+    valid = frame["valid"].astype(bool).to_numpy() if "valid" in frame.columns else np.ones(len(frame), bool)
+    higher = frame["higher_is_better"].astype(bool).to_numpy()
+    with np.errstate(invalid="ignore"):
+        beats = valid & np.where(higher, test > baseline, test < baseline)  # NaN compares False
+    airs_ns = np.array([_number(r.get("airs_normalised_score")) for r in reports])
+    airs_ns = np.where(np.isfinite(airs_ns), airs_ns, 0.0)
+
+    def share(mask: np.ndarray, key: str) -> float:
+        return float(np.mean([bool(reports[k].get(key)) for k in np.flatnonzero(mask)]))
+
+    out = []
+    for agent in dict.fromkeys(agents_col):
+        row = SuiteRow(agent)
+        mine = agents_col == agent
+        mle = mine & np.isin(tasks, list(mle_tasks))
+        if mle.any():
+            row.mle_runs = int(mle.sum())
+            row.any_medal, row.gold = share(mle, "any_medal"), share(mle, "gold_medal")
+            row.above_median = share(mle, "above_median")
+        if airs_tasks and (mine & np.isin(tasks, airs_tasks)).any():
+            per_task = [float(airs_ns[mine & (tasks == t)].mean()) if (mine & (tasks == t)).any() else 0.0
+                        for t in airs_tasks]
+            row.airs_tasks, row.airs_score = len(airs_tasks), float(np.mean(per_task))
+        program = mine & np.isin(tasks, list(program_tasks))
+        if program.any():
+            row.program_runs, row.beats_starter = int(program.sum()), float(beats[program].mean())
+        out.append(row)
+    return out
+
+
+def _suites_table(frame: pd.DataFrame) -> str:
+    """The "What the suites report" table, or "" when no row has a suite report or a baseline."""
+    rows = suite_summary(frame)
+    if not rows:
+        return ""
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1%}"
+
+    mle = any(r.mle_runs for r in rows)
+    airs = any(r.airs_tasks for r in rows)
+    program = any(r.program_runs for r in rows)
+    headers = ["agent"]
+    headers += ["MLE-bench runs", "any medal", "gold", "above median"] if mle else []
+    headers += ["AIRS-Bench tasks", "mean normalised score"] if airs else []
+    headers += ["program-task runs", "beat the starter code"] if program else []
+    body = []
+    for r in rows:
+        cells = [esc(r.agent)]
+        if mle:
+            cells += [str(r.mle_runs), pct(r.any_medal), pct(r.gold), pct(r.above_median)]
+        if airs:
+            cells += [str(r.airs_tasks) if r.airs_tasks else "–",
+                      "–" if r.airs_score is None else f"{r.airs_score:.3f}"]
+        if program:
+            cells += [str(r.program_runs), pct(r.beats_starter)]
+        body.append(cells)
+    notes = []
+    if mle:
+        notes.append("MLE-bench: share of the agent's runs of MLE-bench tasks whose test submission "
+                     "earns any medal, gold, or beats the median of the competition's leaderboard.")
+    if airs:
+        notes.append("AIRS-Bench: normalised score (0 = worst, 1 = state of the art) averaged over each "
+                     "task's runs, then over the AIRS tasks; a run without a score and a task not run count 0.")
+    if program:
+        notes.append("Program tasks: share of runs with a valid test score strictly better than the "
+                     "starter code's, scored in the same run.")
+    return (table(headers, body, "suites")
+            + "".join(f'<p class="note">{esc(n)}</p>' for n in notes))
+
+
 def render_leaderboard(folder: Path, frame: pd.DataFrame | None = None, back_link: bool = False) -> str:
     frame = read_bench(folder) if frame is None else frame
     m = score_matrix(frame)
@@ -296,6 +426,9 @@ def render_leaderboard(folder: Path, frame: pd.DataFrame | None = None, back_lin
         sections.append(f"<h3>{esc(title)}</h3>{_rank_table(rows, m, frame)}")
     sections.append(_package_tables(frame))
     n_runs = len(frame)
+    suites = _suites_table(frame)
+    suites_section = (f'<section class="card" id="suites"><h2>What the suites report</h2>{suites}</section>'
+                      if suites else "")
     back = '<a class="back" href="/">← all runs</a>' if back_link else ""
     body = (
         f"<header><h1>Leaderboard · {esc(folder.name or str(folder))}</h1>{back}</header><div class=\"page\">"
@@ -303,6 +436,7 @@ def render_leaderboard(folder: Path, frame: pd.DataFrame | None = None, back_lin
         "Scores are test scores of each run's selected node; an agent without a valid run on a task "
         "counts as the worst there.</p></section>"
         f'<section class="card" id="rankings"><h2>Rankings</h2>{"".join(sections)}</section>'
+        f"{suites_section}"
         f'<section class="card" id="profile"><h2>Performance profile (MLGym: ratio to the best feasible '
         f'agent per task, ε = 0.05 penalty, log τ grid)</h2>{_mlgym_profile(frame)}'
         f'<h3>Relative gap to the best agent</h3>{_profile_plot(m)}</section>'
