@@ -119,3 +119,30 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     """The same for a whole module skipped while it is collected (a module-level importorskip)."""
     outcome = yield
     _fail_a_skip(outcome.get_result())
+
+
+def kill_during_run(run_args: list[str], out: Path, finished: int = 1, timeout: float = 300) -> Path:
+    """Start ``airlab run RUN_ARGS --out OUT``, SIGKILL its whole process group once ``finished``
+    nodes are finished in its journal, and return the run directory (which then has no result)."""
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    proc = subprocess.Popen([*AIRLAB, "run", *run_args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline, done = time.time() + timeout, 0
+    while time.time() < deadline and done < finished and proc.poll() is None:
+        time.sleep(0.2)
+        for db in out.glob("*/journal.sqlite"):
+            try:
+                with sqlite3.connect(db) as conn:
+                    done = conn.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0]
+            except sqlite3.Error:
+                pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = out.iterdir()
+    assert not (run_dir / "result.json").exists(), "the run ended before it was killed"
+    return run_dir
+

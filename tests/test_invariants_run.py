@@ -5,7 +5,6 @@ gives the same journal."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +23,7 @@ from airlab.search.node import Node
 from airlab.search.policies.greedy import Greedy
 from airlab.search.policy import register_policy
 from airlab.store.run_store import RunStore
-from tests.conftest import AIRLAB, airlab, run_json
+from tests.conftest import AIRLAB, airlab, kill_during_run, run_json
 
 SEEN: list[Any] = []
 
@@ -91,24 +90,7 @@ def test_same_seed_same_journal(tmp_path: Path, task: str) -> None:
 @pytest.mark.parametrize("task", ["iris", "cartpole"])
 def test_kill_9_then_resume(tmp_path: Path, task: str) -> None:
     budget = "6"
-    out = tmp_path / "killed"
-    proc = subprocess.Popen([*AIRLAB, "run", task, "--budget-nodes", budget, "--seed", "2", "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    finished = 0
-    while time.time() < deadline and finished < 2:
-        time.sleep(0.3)
-        dbs = list(out.glob("*/journal.sqlite"))
-        if dbs:
-            try:
-                with sqlite3.connect(dbs[0]) as db:
-                    finished = db.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0]
-            except sqlite3.Error:
-                pass
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    (run_dir,) = out.iterdir()
-    assert not (run_dir / "result.json").exists()
+    run_dir = kill_during_run([task, "--budget-nodes", budget, "--seed", "2"], tmp_path / "killed", finished=2)
     before = RunStore(run_dir / "journal.sqlite").nodes()
     assert 2 <= len(before) <= int(budget)
     airlab("run", "--resume", str(run_dir))

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 from airlab.store.run_store import RunStore
-from tests.conftest import AIRLAB, airlab
+from tests.conftest import airlab, kill_during_run
 
 
 def kill_then_resume(run_args: list[str], out: Path, budget: int) -> dict[str, Any]:
     """Start ``airlab run``, kill -9 it once a node finished, resume it; the finished run's result."""
-    proc = subprocess.Popen([*AIRLAB, "run", *run_args, "--budget-nodes", str(budget), "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline, finished = time.time() + 300, 0
-    while time.time() < deadline and finished < 1 and proc.poll() is None:
-        time.sleep(0.3)
-        for db in out.glob("*/journal.sqlite"):
-            try:
-                with sqlite3.connect(db) as conn:
-                    finished = conn.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0]
-            except sqlite3.Error:
-                pass
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    (run_dir,) = out.iterdir()
-    assert not (run_dir / "result.json").exists(), "the run ended before it was killed"
+    run_dir = kill_during_run([*run_args, "--budget-nodes", str(budget)], out)
     before = {n.id: n for n in RunStore(run_dir / "journal.sqlite", readonly=True).nodes()}
     airlab("run", "--resume", str(run_dir))
     after = RunStore(run_dir / "journal.sqlite", readonly=True).nodes()

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import signal
-import sqlite3
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ import pytest
 
 from airlab.store.results import read_results
 from airlab.store.run_store import RunStore
-from tests.conftest import AIRLAB, airlab, run_json
+from tests.conftest import airlab, kill_during_run, run_json
 from tests.suites.mlebench_fixture import COMPETITION, make_suite
 
 TASK = f"mlebench:{COMPETITION}"
@@ -123,25 +119,8 @@ def test_row_split_where_the_preparer_cannot_run(suite: Path, tmp_path: Path) ->
 
 def test_kill_9_then_resume(suite: Path, tmp_path: Path) -> None:
     budget = "4"
-    out = tmp_path / "killed"
-    proc = subprocess.Popen([*AIRLAB, "run", TASK, "--suite-dir", str(suite), "--budget-nodes", budget,
-                             "--seed", "3", "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    finished = 0
-    while time.time() < deadline and finished < 1:
-        time.sleep(0.2)
-        dbs = list(out.glob("*/journal.sqlite"))
-        if dbs:
-            try:
-                with sqlite3.connect(dbs[0]) as db:
-                    finished = db.execute("SELECT COUNT(*) FROM nodes WHERE status != 'pending'").fetchone()[0]
-            except sqlite3.Error:
-                pass
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    (run_dir,) = out.iterdir()
-    assert not (run_dir / "result.json").exists()
+    run_dir = kill_during_run([TASK, "--suite-dir", str(suite), "--budget-nodes", budget, "--seed", "3"],
+                              tmp_path / "killed")
     before = RunStore(run_dir / "journal.sqlite").nodes()
     assert 1 <= len(before) <= int(budget)
     airlab("run", "--resume", str(run_dir))
