@@ -13,8 +13,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from airlab.tasks.grader import Grader
-from airlab.tasks.splits import make_splits
 
 from airlab.execution import pids
 from airlab.execution.candidate import judge
@@ -28,9 +26,8 @@ from airlab.execution.sandbox import (
 )
 from airlab.execution.warm import WarmBubblewrapSandbox
 from airlab.search.node import NodeStatus
-from airlab.tasks import load_task
 from airlab.tasks.spec import Limits
-from tests.execution.conftest import run
+from tests.execution.conftest import run, view_of
 
 CAP = 40
 ALL = ["bwrap", "warm", "plain"]
@@ -129,8 +126,7 @@ def test_fork_storm_hits_the_process_limit(sandbox: Sandbox, run_dir: Path) -> N
     with PeakWatch(marker) as watch:
         result, job = run(sandbox, run_dir, code, processes=CAP, time_seconds=60)
     assert_storm_stopped(result, marker, before, watch.peak, kernel=cgroup_parent() is not None)
-    task = load_task("iris")
-    outcome = judge(result, job.workdir, job.log_dir, Grader(task, make_splits(task, 0)), job.limits)
+    outcome = judge(result, job, view_of(run_dir), job.log_dir, job.limits)
     assert outcome.status == NodeStatus.BUGGY
     assert outcome.error is not None and f"process limit of {CAP}" in outcome.error
 
