@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
-from airlab.execution.pids import PREFIX, _mounts, _sweep
+from airlab.execution.pids import PREFIX, _mounts, _sweep, probe_cgroup
 
 
 def _own_path(controller: str) -> str | None:
@@ -32,17 +32,8 @@ def _own_path(controller: str) -> str | None:
     return None
 
 
-def _usable(parent: Path, usage_file: str) -> bool:
-    probe = parent / f"{PREFIX}probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        probe.mkdir()
-    except OSError:
-        return False
-    try:
-        return (probe / usage_file).is_file()
-    finally:
-        with contextlib.suppress(OSError):
-            probe.rmdir()
+def _has_file(cgroup: Path, name: str) -> bool:
+    return (cgroup / name).is_file()
 
 
 @cache
@@ -57,7 +48,7 @@ def accounting_parent() -> tuple[Path, str] | None:
             parent, usage = Path(mount + v2.rstrip("/")), "cpu.stat"
         else:
             continue
-        if _usable(parent, usage):
+        if probe_cgroup(parent, partial(_has_file, name=usage)):
             _sweep(parent)
             return parent, usage
     return None

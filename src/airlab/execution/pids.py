@@ -20,6 +20,7 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -54,21 +55,30 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
-def _usable(parent: Path) -> bool:
-    """Whether a child cgroup with a working ``pids.max`` can be created under ``parent``."""
+def probe_cgroup(parent: Path, works: Callable[[Path], bool]) -> bool:
+    """Whether a child cgroup can be created under ``parent`` for which ``works(child)`` holds."""
     probe = parent / f"{PREFIX}probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         probe.mkdir()
     except OSError:
         return False
     try:
-        (probe / "pids.max").write_text("1\n")
-        return (probe / "pids.max").read_text().strip() == "1"
+        return works(probe)
     except OSError:
         return False
     finally:
         with contextlib.suppress(OSError):
             probe.rmdir()
+
+
+def _pids_max_works(cgroup: Path) -> bool:
+    (cgroup / "pids.max").write_text("1\n")
+    return (cgroup / "pids.max").read_text().strip() == "1"
+
+
+def _usable(parent: Path) -> bool:
+    """Whether a child cgroup with a working ``pids.max`` can be created under ``parent``."""
+    return probe_cgroup(parent, _pids_max_works)
 
 
 def _candidates() -> list[Path]:

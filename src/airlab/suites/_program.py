@@ -21,6 +21,7 @@ from typing import Any
 
 from airlab.errors import TaskSpecError
 from airlab.execution.sandbox import SandboxJob
+from airlab.tasks.files import write_readonly
 from airlab.tasks.program.harness import RoleSet
 from airlab.tasks.program.task import (
     DESCRIPTION_FILE,
@@ -29,7 +30,6 @@ from airlab.tasks.program.task import (
     ProgramPreview,
     ProgramTask,
     ProgramView,
-    _write_readonly,
 )
 from airlab.tasks.protocol import Role
 from airlab.tasks.spec import Limits
@@ -97,11 +97,11 @@ class SuiteProgramTask(ProgramTask):
         """The starter files, the suite's generated public data and the description. Nothing hidden."""
         folder.mkdir(parents=True, exist_ok=True)
         for name, source in sorted(self.starter.items()):
-            _write_readonly(folder / name, source.encode() if isinstance(source, str) else source.read_bytes())
+            write_readonly(folder / name, source.encode() if isinstance(source, str) else source.read_bytes())
         if self.stage is not None:
             self.stage(folder)
         top = sorted({f.split("/")[0] + ("/" if "/" in f else "") for f in public_files(folder)})
-        _write_readonly(folder / DESCRIPTION_FILE, self.describe(top).encode())
+        write_readonly(folder / DESCRIPTION_FILE, self.describe(top).encode())
 
     def evaluation(self, root: Path, split_seed: int | None = None, eval_folds: str | int = 1) -> ProgramEvaluation:
         public = root / "public"

@@ -4,7 +4,7 @@ file, the field and the line."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -14,6 +14,20 @@ from airlab.errors import TaskSpecError
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskFile(Strict):
+    """A task file's model: read from YAML with errors naming the file, the field and the line."""
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> Self:
+        raw, lines = read_yaml(path)
+        return cls.from_mapping(raw, origin=str(path), lines=lines)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], origin: str = "task", lines: Lines | None = None) -> Self:
+        spec: Self = validate(cls, raw, origin, lines)
+        return spec
 
 
 class Limits(Strict):

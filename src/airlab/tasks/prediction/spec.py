@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from airlab.tasks.prediction.metrics import CLASSIFICATION_METRICS, Metric, get_metric
-from airlab.tasks.spec import Limits, Lines, References, Strict, read_yaml, validate
+from airlab.tasks.spec import Limits, References, Strict, TaskFile
 
 
 class TaskKind(StrEnum):
@@ -70,7 +69,7 @@ class SplitSpec(Strict):
         return self
 
 
-class PredictionSpec(Strict):
+class PredictionSpec(TaskFile):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     title: str
     description: str
@@ -113,13 +112,3 @@ class PredictionSpec(Strict):
     @property
     def metric_info(self) -> Metric:
         return get_metric(self.metric)
-
-    @classmethod
-    def from_yaml(cls, path: Path) -> PredictionSpec:
-        raw, lines = read_yaml(path)
-        return cls.from_mapping(raw, origin=str(path), lines=lines)
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any], origin: str = "task", lines: Lines | None = None) -> PredictionSpec:
-        spec: PredictionSpec = validate(cls, raw, origin, lines)
-        return spec

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from airlab.tasks.files import write_readonly
 from airlab.tasks.prediction.splits import HiddenSplits
 from airlab.tasks.prediction.submission import ID, SUBMISSION_FILE, submission_columns
 
@@ -65,10 +65,4 @@ def write_public_files(task: Task, splits: HiddenSplits, folder: Path) -> None:
         "description.md": describe(task, splits),
     }
     for name, text in contents.items():
-        path = folder / name
-        if path.exists():
-            os.chmod(path, 0o644)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-        os.chmod(path, 0o444)
+        write_readonly(folder / name, text)

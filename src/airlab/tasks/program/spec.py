@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from airlab.tasks.objective import Objective
-from airlab.tasks.spec import Limits, Lines, References, Strict, read_yaml, validate
+from airlab.tasks.spec import Limits, References, Strict, TaskFile
 
 ENTRY_POINT = re.compile(r"^(?P<file>[A-Za-z0-9_][A-Za-z0-9_./-]*\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -79,7 +79,7 @@ def _entry_point(value: str, field: str) -> str:
     return value
 
 
-class ProgramSpec(Strict):
+class ProgramSpec(TaskFile):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     kind: Literal["program"]
     title: str
@@ -142,13 +142,3 @@ class ProgramSpec(Strict):
     @property
     def run_command(self) -> list[str]:
         return list(self.command) if self.command else ["python", self.entry]
-
-    @classmethod
-    def from_yaml(cls, path: Path) -> ProgramSpec:
-        raw, lines = read_yaml(path)
-        return cls.from_mapping(raw, origin=str(path), lines=lines)
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any], origin: str = "task", lines: Lines | None = None) -> ProgramSpec:
-        spec: ProgramSpec = validate(cls, raw, origin, lines)
-        return spec

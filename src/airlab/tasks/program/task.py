@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from airlab.errors import TaskSpecError
 from airlab.execution.channel import CandidateError
 from airlab.execution.sandbox import SandboxJob
+from airlab.tasks.files import write_readonly
 from airlab.tasks.objective import Objective
 from airlab.tasks.program.harness import Candidate, Rejected, RoleSet
 from airlab.tasks.program.spec import ProgramSpec
@@ -184,18 +185,18 @@ class ProgramTask:
         """The starter files, the prepared files and the description, read-only. Nothing hidden."""
         folder.mkdir(parents=True, exist_ok=True)
         for path in sorted(self.workspace_dir.iterdir()):
-            _write_readonly(folder / path.name, path.read_bytes())
+            write_readonly(folder / path.name, path.read_bytes())
         if self.spec.prepare:
             staging = Path(tempfile.mkdtemp(prefix="airlab-prepare-"))
             try:
                 self.prepare_fn(staging)
                 for path in sorted(staging.iterdir()):
                     if path.is_file():
-                        _write_readonly(folder / path.name, path.read_bytes())
+                        write_readonly(folder / path.name, path.read_bytes())
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         files = sorted(p.name for p in folder.iterdir() if p.name != DESCRIPTION_FILE)
-        _write_readonly(folder / DESCRIPTION_FILE, self.describe(files).encode())
+        write_readonly(folder / DESCRIPTION_FILE, self.describe(files).encode())
 
     def export(self, folder: Path, split_seed: int | None = None) -> list[Path]:
         self.write_public(folder)
@@ -229,15 +230,6 @@ def mean_scores(grades: Sequence[Grade]) -> dict[str, float]:
     roles = {role for grade in grades for role in grade.scores}
     return {role: sum(g.scores[role] for g in grades if role in g.scores) / sum(role in g.scores for g in grades)
             for role in sorted(roles)}
-
-
-def _write_readonly(path: Path, data: bytes) -> None:
-    if path.exists():
-        os.chmod(path, 0o644)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    os.chmod(path, 0o444)
 
 
 @dataclass
