@@ -121,7 +121,8 @@ def _on_ray_worker(code: str, gpus: str, monkeypatch: pytest.MonkeyPatch) -> Run
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", gpus)
     ray_executor._worker_sandbox.cache_clear()
     spec = {"code": code, "limits": Limits.model_validate({"time_seconds": 60, "gpus": 1}).model_dump(mode="json"),
-            "extra_env": {}, "script_name": "solution.py", "argv": None, "sandbox_kind": "auto", "before_run": None}
+            "extra_env": {}, "script_name": "solution.py", "argv": None, "artefacts": [], "sandbox_kind": "auto",
+            "before_run": None}
     try:
         shipped = ray_executor.run_on_worker(spec, [])
     finally:

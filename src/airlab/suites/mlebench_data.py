@@ -305,7 +305,7 @@ def make_preview(task: MLEBenchTask, public: Path) -> DataPreview | FilesPreview
             target=table.target, kind=table.kind, metric=objective.name, higher_is_better=objective.higher_is_better,
             prediction=table.prediction, classes=table.classes, n_train=len(train), n_predict=n_predict,
             columns=columns, target_summary=summary, head_csv=head.to_csv(index=False),
-            test_file="test.csv", id_column=table.id_column, train_has_id=table.train_has_id,
+            predict_file="test.csv", id_column=table.id_column, train_has_id=table.train_has_id,
         )
     files = workspace_files(public)
     heads: dict[str, str] = {}

@@ -121,7 +121,7 @@ def submission_format(preview: DataPreview) -> str:
         cols = [ident, preview.target]
         what = "the predicted value"
     return (
-        f"Write `{SUBMISSION_FILE}` with columns `{', '.join(cols)}`: one row per row of {preview.test_file}, keyed by its "
+        f"Write `{SUBMISSION_FILE}` with columns `{', '.join(cols)}`: one row per row of {preview.predict_file}, keyed by its "
         f"`{ident}` column, with {what}. `sample_submission.csv` shows the exact format."
     )
 

@@ -73,7 +73,7 @@ def _supervised(recipe: Recipe, plan: str, preview: DataPreview, threads: int) -
         f"TEXT_COLUMNS = {text_cols!r}",
         "",
         'train = pd.read_csv("train.csv")',
-        f"test = pd.read_csv({json.dumps(preview.test_file)})",
+        f"test = pd.read_csv({json.dumps(preview.predict_file)})",
         'required = pd.read_csv("sample_submission.csv", nrows=0).columns.tolist()',
         "y = train.pop(TARGET)" + (".astype(str)" if is_clf else ".astype(float)"),
         f"ids = test.pop({ident})",

@@ -44,7 +44,7 @@ class DataPreview(BaseModel):
     group_column: str | None = None
     seasonal_period: int = 1
     # the files and id column the scripts read (a suite's table keeps its own names)
-    test_file: str = "predict.csv"
+    predict_file: str = "predict.csv"  # the file of rows to predict
     id_column: str = ID
     train_has_id: bool = False  # train.csv carries the id column too (not a feature)
 
