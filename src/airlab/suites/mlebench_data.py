@@ -33,7 +33,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from airlab.errors import TaskSpecError
-from airlab.tasks.prediction.preview import ColumnInfo, ColumnKind, DataPreview
+from airlab.tasks.prediction.preview import ColumnInfo, DataPreview, infer_kind
 
 if TYPE_CHECKING:
     from airlab.suites.mlebench import Competition, MLEBenchTask
@@ -247,17 +247,6 @@ def infer_table(public: Path, sample_path: Path) -> Table | None:
     return Table("binary" if len(classes) == 2 else "multiclass", target, prediction, classes, ident, ident in train_cols)
 
 
-def _column_kind(series: pd.Series) -> ColumnKind:
-    if pd.api.types.is_bool_dtype(series):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(series):
-        return "numeric"
-    sample = series.dropna().astype(str)
-    if len(sample) and sample.str.len().mean() > 40 and sample.nunique() > 0.5 * len(sample):
-        return "text"
-    return "categorical"
-
-
 class FilesPreview(BaseModel):
     """A competition that is not one table: its files and the first lines of its CSV files."""
 
@@ -291,7 +280,7 @@ def make_preview(task: MLEBenchTask, public: Path) -> DataPreview | FilesPreview
         for name in features:
             s = train[name]
             example = str(s.dropna().iloc[0]) if s.notna().any() else "NaN"
-            columns.append(ColumnInfo(name=str(name), dtype=str(s.dtype), kind=_column_kind(s),
+            columns.append(ColumnInfo(name=str(name), dtype=str(s.dtype), kind=infer_kind(s),
                                       n_missing=int(s.isna().sum()), n_unique=int(s.nunique()), example=example[:60]))
         y = train[table.target]
         if table.kind == "regression":

@@ -70,6 +70,11 @@ def _column_kind(series: pd.Series, name: str, task: Task) -> ColumnKind:
         return "text"
     if name == task.spec.time_column:
         return "datetime"
+    return infer_kind(series)
+
+
+def infer_kind(series: pd.Series) -> ColumnKind:
+    """A column's kind from its values alone: numeric, categorical, or free text."""
     if pd.api.types.is_bool_dtype(series):
         return "categorical"
     if pd.api.types.is_numeric_dtype(series):
