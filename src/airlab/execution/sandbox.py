@@ -91,6 +91,13 @@ class Sandbox(Protocol):
     def kill_all(self) -> None: ...
 
 
+def with_interpreter(argv: list[str]) -> list[str]:
+    """A command whose program is ``python`` runs with the interpreter candidates run with."""
+    if argv and argv[0] in ("python", "python3"):
+        return [sys.executable, *argv[1:]]
+    return list(argv)
+
+
 def clean_env(limits: Limits, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment a candidate gets: nothing inherited from the user."""
     env = {

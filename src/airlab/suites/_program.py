@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from airlab.errors import TaskSpecError
-from airlab.execution.sandbox import SandboxJob
+from airlab.execution.sandbox import SandboxJob, with_interpreter
 from airlab.tasks.files import write_readonly
 from airlab.tasks.program.harness import RoleSet
 from airlab.tasks.program.task import (
@@ -129,8 +128,7 @@ class SuiteProgramView(ProgramView):
         inputs = {name: self.public_dir / name for name in public_files(self.public_dir) if name != spec.entry}
         inputs[DESCRIPTION_FILE] = self.public_dir / DESCRIPTION_FILE
         return SandboxJob(code=code, input_files=inputs, workdir=workdir, limits=limits, log_dir=where,
-                          script_name=spec.entry, argv=[sys.executable if a in ("python", "python3") else a
-                                                        for a in spec.run_command],
+                          script_name=spec.entry, argv=with_interpreter(spec.run_command),
                           artefacts=tuple(a for a in spec.kept_artefacts if a != spec.entry))
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from airlab.execution.channel import CandidateError, Session
-from airlab.execution.sandbox import RunResult, SandboxJob, make_sandbox
+from airlab.execution.sandbox import RunResult, SandboxJob, make_sandbox, with_interpreter
 from airlab.tasks.spec import Limits
 
 __all__ = ["Candidate", "CandidateError", "Rejected", "RoleSet", "RunReport", "Session"]
@@ -104,13 +104,6 @@ class Candidate:
         root = self.scratch / f"run-{uuid.uuid4().hex[:8]}"
         files = self._files()
         job = SandboxJob(code="", input_files=files, workdir=root / "workspace", limits=limits, log_dir=root,
-                         script_name=".airlab-empty.py", argv=_python(argv))
+                         script_name=".airlab-empty.py", argv=with_interpreter(argv))
         sandbox = make_sandbox("plain" if self.sandbox == "plain" else "auto")
         return RunReport(result=sandbox.run(job), outputs=job.workdir)
-
-
-def _python(argv: list[str]) -> list[str]:
-    """``python`` in a command is the interpreter candidates run with."""
-    import sys
-
-    return [sys.executable if a in ("python", "python3") else a for a in argv]

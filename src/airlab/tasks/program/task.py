@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from airlab.errors import TaskSpecError
 from airlab.execution.channel import CandidateError
-from airlab.execution.sandbox import SandboxJob
+from airlab.execution.sandbox import SandboxJob, with_interpreter
 from airlab.tasks.files import write_readonly
 from airlab.tasks.objective import Objective
 from airlab.tasks.program.harness import Candidate, Rejected, RoleSet
@@ -247,8 +247,7 @@ class ProgramView:
         spec = self.task.spec
         inputs = {p.name: p for p in sorted(self.public_dir.iterdir()) if p.is_file() and p.name != spec.entry}
         return SandboxJob(code=code, input_files=inputs, workdir=workdir, limits=limits, log_dir=where,
-                          script_name=spec.entry, argv=[sys.executable if a in ("python", "python3") else a
-                                                        for a in spec.run_command],
+                          script_name=spec.entry, argv=with_interpreter(spec.run_command),
                           artefacts=tuple(a for a in spec.kept_artefacts if a != spec.entry))
 
     def grade(self, job: SandboxJob, keep: Path, roles: Sequence[Role] = HIDDEN_ROLES) -> Grade:
