@@ -1,4 +1,4 @@
-"""``airlab tasks``: the built-in suite, one line each."""
+"""``airlab tasks``: the built-in suite and the held-out suite, one line per task."""
 
 from __future__ import annotations
 
@@ -6,18 +6,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from airlab.tasks.loader import known_task_ids, load_task, task_card
+from airlab.tasks.loader import heldout_task_ids, known_task_ids, load_task, task_card
+
+
+def _table(title: str, refs: list[str], rows: bool) -> Table:
+    table = Table(title=title)
+    for col in ("id", "kind", "size", "metric", "title"):
+        table.add_column(col, justify="right" if col == "size" else "left")
+    for ref in refs:
+        card = task_card(ref)
+        size = load_task(ref).summary()["size"] if rows else "-"
+        table.add_row(ref, card["kind"], size, card["metric"], card["title"])
+    return table
 
 
 def tasks_command(
     rows: bool = typer.Option(True, help="Load each task's data to show its size (slower)."),
 ) -> None:
-    """List the built-in tasks: id, kind, size, metric."""
-    table = Table(title="airlab built-in tasks")
-    for col in ("id", "kind", "size", "metric", "title"):
-        table.add_column(col, justify="right" if col == "size" else "left")
-    for task_id in known_task_ids():
-        card = task_card(task_id)
-        size = load_task(task_id).summary()["size"] if rows else "-"
-        table.add_row(card["id"], card["kind"], size, card["metric"], card["title"])
-    Console().print(table)
+    """List the built-in tasks and the held-out suite: id, kind, size, metric."""
+    console = Console()
+    console.print(_table("airlab built-in tasks", known_task_ids(), rows))
+    console.print(_table("held-out suite: benchmarks report on it, no default was chosen on it", heldout_task_ids(), rows))

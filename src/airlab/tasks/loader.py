@@ -1,4 +1,5 @@
-"""Find and load a task: a built-in id, a folder holding ``task.yaml``, the YAML file itself, or
+"""Find and load a task: a built-in id, a held-out id (``heldout:<id>``), a folder holding
+``task.yaml``, the YAML file itself, or
 a task of another benchmark suite on disk (``<suite>:<id>``, read from the suite's directory).
 
 The file's ``kind`` decides the implementation: ``program`` is a program task
@@ -46,7 +47,7 @@ def suite_dirs(spec: str | Path | None) -> dict[str, Path]:
 
 def _suite_task(ref: str, suite_dir: str | Path | None) -> Task | None:
     prefix, sep, item = ref.partition(":")
-    if not sep or Path(ref).exists():
+    if not sep or Path(ref).exists() or prefix == HELDOUT:
         return None
     if prefix not in SUITES:
         known = ", ".join(sorted(SUITES)) or "none"
@@ -55,6 +56,20 @@ def _suite_task(ref: str, suite_dir: str | Path | None) -> Task | None:
     loader: SuiteLoader = getattr(importlib.import_module(module_name), function)
     dirs = suite_dirs(suite_dir)
     return loader(item, dirs.get(prefix, dirs.get("*")))
+
+
+# The held-out suite: tabular tasks from package data, fixed before airlab was ever run on them and
+# never used to choose a default. Run as ``heldout:<id>``; benchmarks report on it, nothing tunes on it.
+HELDOUT = "heldout"
+
+
+def heldout_dir() -> Path:
+    return Path(__file__).parent / HELDOUT
+
+
+def heldout_task_ids() -> list[str]:
+    """The held-out suite's tasks, as ``heldout:<id>`` references."""
+    return sorted(f"{HELDOUT}:{path.stem}" for path in heldout_dir().glob("*.yaml"))
 
 
 def builtin_dir() -> Path:
@@ -84,6 +99,10 @@ def resolve(ref: str) -> tuple[Path, Path | None]:
         return yaml_path, path.resolve()
     if path.suffix in (".yaml", ".yml") and path.exists():
         return path, path.resolve().parent
+    if ref.startswith(f"{HELDOUT}:"):
+        if ref not in heldout_task_ids():
+            raise UnknownTaskError(f"unknown task '{ref}'; the held-out suite has: {', '.join(heldout_task_ids())}")
+        return heldout_dir() / f"{ref.partition(':')[2]}.yaml", None
     if ref in known_task_ids():
         folder = builtin_dir() / ref
         if folder.is_dir():
