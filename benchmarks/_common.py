@@ -66,3 +66,32 @@ def paired_ci(diff: np.ndarray) -> tuple[float, float, float]:
     mean = float(diff.mean()) if len(diff) else float("nan")
     half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
     return mean, mean - half, mean + half
+
+
+# Split seeds have one of two roles in every benchmark. A default (a draft rule, a threshold, a setting)
+# may be chosen on the tuning seeds, scored on their val rows only; the numbers reported as results come
+# from the report seeds, on which nothing was ever chosen.
+TUNING_SEEDS = range(0, 20)
+REPORT_SEEDS = range(100, 120)
+
+
+def seed_role(seeds: list[int]) -> str:
+    """``tuning`` or ``report`` for a list of split seeds; mixing the two is refused."""
+    tuning = [s for s in seeds if s in TUNING_SEEDS]
+    if tuning and len(tuning) != len(seeds):
+        raise SystemExit(f"seeds {seeds} mix tuning seeds ({TUNING_SEEDS.start}-{TUNING_SEEDS.stop - 1}) "
+                         "with report seeds; run them apart")
+    return "tuning" if tuning else "report"
+
+
+def seed_note(seeds: list[int], scored_on: str) -> str:
+    """The sentence every table carries about its seeds."""
+    span = f"{min(seeds)}–{max(seeds)}" if len(seeds) > 1 else str(seeds[0])
+    if seed_role(seeds) == "report":
+        return (f"Split seeds {span} are **report seeds**: no default of airlab was chosen on them, and they are "
+                f"scored on the hidden {scored_on} rows.")
+    if scored_on == "val":
+        return (f"Split seeds {span} are **tuning seeds**, scored on their val rows: this table is where defaults "
+                "may be chosen, and it is not a result.")
+    return (f"Split seeds {span} are **tuning seeds** (airlab's draft rules were chosen on them), scored on test "
+            "rows: an optimistic estimate, kept for history; the report-seed tables are the result.")

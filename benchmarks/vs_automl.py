@@ -1,29 +1,40 @@
-"""The offline agent against AutoML (FLAML) at equal data and equal wall-clock budget.
+"""The offline agent against AutoML (FLAML, AutoGluon) and a random-search floor, at equal rows and
+equal wall-clock budget.
 
-    .venv/bin/pip install 'flaml[automl]'            # benchmark-only dependency
-    .venv/bin/python benchmarks/vs_automl.py --budget 30 --seeds 0,1,2,3,4 [--tasks a,b] [--jobs 2] [--write]
+    .venv/bin/python benchmarks/vs_automl.py --suite heldout --seeds 100,101,102 --budget 30 [--write]
+    .venv/bin/python benchmarks/vs_automl.py --suite builtin --seeds 100,101,102 --budget 30 [--write]
+    .venv/bin/python benchmarks/vs_automl.py --suite builtin --seeds 0,1,2 --scored-on val   # tuning only
 
-Every (system, task, seed) cell runs in its own interpreter on one core, ``--jobs`` cells at a time;
-finished cells are appended to ``--records`` so an interrupted grid resumes where it stopped.
-For every built-in tabular task and split seed:
+Seeds have roles (``_common.TUNING_SEEDS`` / ``REPORT_SEEDS``): a default may be chosen only on tuning
+seeds scored on val rows; results are report seeds scored on test rows. The held-out suite
+(``heldout:<id>``) is never tuned on: ``--scored-on val`` refuses it.
+
+The peers run in their own virtual environment, ``.venv-peers`` (their pins clash with airlab's), made
+on first use from the pinned requirements below. Every (system, task, seed) cell runs in its own
+interpreter on one core, ``--jobs`` cells at a time; finished cells are appended to ``--records`` so an
+interrupted grid resumes where it stopped. For each task and split seed:
 - **airlab**: `airlab run` with the offline coder and its defaults (warm workers, greedy search,
-  ensemble of nodes), hidden K-fold evaluation (`auto`), the given wall budget (`--budget-time`),
-  and the default `--refit auto`; the final answer's test score and the unrefitted one are recorded.
-- **FLAML**: `AutoML.fit` on ALL labelled rows airlab may use (train + search + val), `time_budget`
-  equal to airlab's budget; its wall time is recorded (FLAML can overrun).
-- **random search**: the floor — random model families and settings from the offline coder's
+  ensemble of nodes), hidden K-fold evaluation (`auto`), the wall budget (`--budget-time`) and
+  ``--refit auto``. On test, the final answer (refitted where airlab refits) is scored; on val the
+  run does not refit (a refit would train on val) and the final answer's val score is taken.
+- **FLAML** and **AutoGluon** (default presets): fitted on ALL the rows airlab may use (train + search
+  + val; train + search when scored on val), ``time_budget`` / ``time_limit`` equal to airlab's budget,
+  one core; their wall time is recorded (both can overrun).
+- **random search**: the floor: random model families and settings from the offline coder's
   catalogue, each scored on a hold-out of the same rows, the best refitted on all of them, within the
   same budget.
-All three are scored on the same hidden test rows by the harness's grader. Per task: mean over
-seeds, the paired difference airlab - FLAML (oriented so positive = airlab better) with a t
-interval, and the verdict (win / loss / tie when the interval spans zero).
+All are scored on the same hidden rows by the harness's grader. Per task: the mean over seeds, and the
+paired difference airlab − peer (positive = airlab better) with a 95% t interval: a win or loss when
+the interval excludes zero, else a tie.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,19 +46,26 @@ import pandas as pd
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, paired_ci, run_isolated, write_section
+from _common import machine, paired_ci, run_isolated, seed_note, seed_role, write_section
 
 from airlab import api
 from airlab.coders.offline.families import CATALOGUE
+from airlab.execution.sandbox import THREAD_VARS
 from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids
-from airlab.tasks.loader import task_card
-from airlab.tasks.prediction.splits import make_splits
-from airlab.tasks.prediction.submission import ID, Grader
+from airlab.tasks.loader import heldout_task_ids, task_card
+from airlab.tasks.prediction.splits import HiddenSplits, make_splits
+from airlab.tasks.prediction.submission import ID, Grader, sample_submission
 from airlab.tasks.prediction.task import PredictionTask, prediction_task
 from airlab.tasks.prediction.views import refit_view
 
-SECTION = "## Offline agent against AutoML (FLAML)"
+SYSTEMS = ("airlab", "flaml", "autogluon", "random")
+PEERS = ("flaml", "autogluon")
+NAMES = {"airlab": "airlab", "flaml": "FLAML", "autogluon": "AutoGluon", "random": "random search"}
+ROOT = Path(__file__).resolve().parent.parent
+PEERS_VENV = ROOT / ".venv-peers"
+PEER_REQUIREMENTS = ["flaml[automl]==2.8.0", "autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "pyarrow"]
+PEER_SCRIPT = Path(__file__).resolve().parent / "_automl_peer.py"
 
 
 def prediction_task_ids() -> list[str]:
@@ -64,52 +82,81 @@ def tabular_tasks() -> list[str]:
     return out
 
 
-def _frame(task: PredictionTask, view_train: pd.DataFrame, predict: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def tuning_view(task: PredictionTask, base: HiddenSplits) -> HiddenSplits:
+    """Train on train + search; predict and score the val rows only (the tuning view of a split)."""
     target = task.spec.target
-    X = view_train.drop(columns=[target])
-    y = view_train[target]
-    Xp = predict.drop(columns=[ID])
-    for col in X.columns:
-        if not pd.api.types.is_numeric_dtype(X[col]):
-            X[col] = X[col].astype("category")
-            Xp[col] = pd.Categorical(Xp[col], categories=X[col].cat.categories)
-    return X, y, Xp
+    search = base.answers[base.answers["role"] == "search"]
+    extra = base.predict.merge(search[[ID, target]], on=ID).drop(columns=[ID])
+    train = pd.concat([base.train, extra[base.train.columns]], ignore_index=True)
+    val = base.answers[base.answers["role"] == "val"]
+    predict = base.predict[base.predict[ID].isin(val[ID])].reset_index(drop=True)
+    return HiddenSplits(
+        task_id=task.id, split_seed=base.split_seed, train=train, predict=predict,
+        answers=val.reset_index(drop=True), sample_submission=sample_submission(task, predict[ID], train),
+    )
 
 
-def _submission(task: PredictionTask, model: object, Xp: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+def cell_view(task: PredictionTask, seed: int, scored_on: str) -> HiddenSplits:
+    base = make_splits(task, seed)
+    return refit_view(task, base) if scored_on == "test" else tuning_view(task, base)
+
+
+def _score(task: PredictionTask, view: HiddenSplits, sub: pd.DataFrame, scored_on: str) -> float:
+    grade = Grader(task, view).grade_frame(sub, roles=(scored_on,))  # type: ignore[arg-type]
+    return grade.scores[scored_on] if grade.valid else float("nan")
+
+
+def _submission(task: PredictionTask, pred: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """A submission from a peer's or a model's predictions: a ``value`` column, or one probability
+    column per class."""
     metric = task.spec.metric_info
     target = task.spec.target
+    ids = ids.reset_index(drop=True)
     if metric.prediction == "value":
-        return pd.DataFrame({ID: ids, target: np.asarray(model.predict(Xp), dtype=np.float64)})  # type: ignore[attr-defined]
-    proba = pd.DataFrame(model.predict_proba(Xp), columns=[str(c) for c in model.classes_])  # type: ignore[attr-defined]
-    proba = proba.reindex(columns=task.classes, fill_value=0.0)
+        return pd.DataFrame({ID: ids, target: np.asarray(pred["value"], dtype=np.float64)})
+    proba = pred.reset_index(drop=True).reindex(columns=task.classes, fill_value=0.0)
     proba = proba.div(proba.sum(axis=1), axis=0)
     if metric.prediction == "label":
         return pd.DataFrame({ID: ids, target: proba.idxmax(axis=1)})
-    return pd.concat([ids.reset_index(drop=True).rename(ID), proba], axis=1)
+    return pd.concat([ids.rename(ID), proba], axis=1)
 
 
-FLAML_METRIC = {"accuracy": "accuracy", "roc_auc": "roc_auc", "log_loss": "log_loss", "macro_f1": "macro_f1",
-                "rmse": "rmse", "mae": "mae", "r2": "r2"}
+def ensure_peers() -> Path:
+    """The peers' interpreter, made on first use."""
+    python = PEERS_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {PEERS_VENV} for FLAML and AutoGluon (once, a few minutes)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS], check=True)
+    return python
 
 
-def run_flaml(task: PredictionTask, seed: int, budget: float) -> tuple[float, float]:
-    from flaml import AutoML
+def run_peer(system: str, task: PredictionTask, seed: int, budget: float, scored_on: str) -> dict[str, object]:
+    """FLAML or AutoGluon on the cell's rows, in the peers' interpreter; graded here."""
+    view = cell_view(task, seed, scored_on)
+    target = task.spec.target
+    with tempfile.TemporaryDirectory(prefix=f"airlab-{system}-") as folder_name:
+        folder = Path(folder_name)
+        view.train.drop(columns=[target]).to_parquet(folder / "X.parquet")
+        view.train[[target]].rename(columns={target: "y"}).to_parquet(folder / "y.parquet")
+        view.predict.drop(columns=[ID]).to_parquet(folder / "Xp.parquet")
+        problem = "classification" if task.spec.kind.is_classification else "regression"
+        (folder / "meta.json").write_text(json.dumps({"problem": problem, "metric": task.spec.metric,
+                                                      "classes": task.classes if task.spec.kind.is_classification else []}))
+        env = {**os.environ, **{k: "1" for k in THREAD_VARS}}
+        start = time.time()
+        done = subprocess.run([str(ensure_peers()), str(PEER_SCRIPT), system, str(folder), str(budget), str(seed)],
+                              capture_output=True, text=True, env=env)
+        wall = time.time() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{system} failed:\n{done.stderr[-3000:]}")
+        fit_seconds = json.loads([ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1])["seconds"]
+        pred = pd.read_parquet(folder / "pred.parquet")
+    score = _score(task, view, _submission(task, pred, view.predict[ID]), scored_on)
+    return {system: score, f"{system}_s": wall, f"{system}_fit_s": fit_seconds}
 
-    view = refit_view(task, make_splits(task, seed))
-    X, y, Xp = _frame(task, view.train, view.predict)
-    automl = AutoML()
-    start = time.time()
-    task_type = "classification" if task.spec.kind.is_classification else "regression"
-    automl.fit(X, y, task=task_type, time_budget=budget, metric=FLAML_METRIC[task.spec.metric], seed=seed,
-               verbose=0, n_jobs=1)
-    sub = _submission(task, automl, Xp, view.predict[ID])
-    seconds = time.time() - start
-    grade = Grader(task, view).grade_frame(sub, roles=("test",))
-    return (grade.scores["test"] if grade.valid else float("nan")), seconds
 
-
-def run_random_search(task: PredictionTask, seed: int, budget: float) -> tuple[float, float]:
+def run_random_search(task: PredictionTask, seed: int, budget: float, scored_on: str) -> dict[str, object]:
     """Random families and settings; pick by a hold-out of the usable rows; refit the best."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -118,7 +165,7 @@ def run_random_search(task: PredictionTask, seed: int, budget: float) -> tuple[f
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     rng = random.Random(seed)
-    view = refit_view(task, make_splits(task, seed))
+    view = cell_view(task, seed, scored_on)
     target = task.spec.target
     X = view.train.drop(columns=[target])
     y = view.train[target].astype(str) if task.spec.kind.is_classification else view.train[target]
@@ -130,144 +177,174 @@ def run_random_search(task: PredictionTask, seed: int, budget: float) -> tuple[f
             frame[c] = frame[c].astype(str)
     problem = "classification" if task.spec.kind.is_classification else "regression"
     metric = task.spec.metric_info
+    context = Grader(task, view).context
     strat = y if task.spec.kind.is_classification else None
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=strat)
+    truth = yb.astype(str).to_numpy() if task.spec.kind.is_classification else yb.to_numpy(dtype=float)
+
+    def predictions(model: object, rows: pd.DataFrame) -> pd.DataFrame:
+        if metric.prediction == "value":
+            return pd.DataFrame({"value": model.predict(rows)})  # type: ignore[attr-defined]
+        return pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])  # type: ignore[attr-defined]
+
     start = time.time()
     best: tuple[float, object] | None = None
+    tried = 0
     while time.time() - start < budget * 0.8:
         fam = rng.choice(CATALOGUE[problem])
         params = {k.name: rng.choice(k.values) for k in fam.knobs}
-        estimator = fam.build(params, seed)
         prep = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
                                   OneHotEncoder(handle_unknown="ignore")), categorical),
         ])
-        model = make_pipeline(prep, estimator)
+        model = make_pipeline(prep, fam.build(params, seed))
+        tried += 1
         try:
             model.fit(Xa, ya)
-            sub = _submission(task, model, Xb.assign(**{ID: range(len(Xb))}).drop(columns=[ID]),
-                              pd.Series([str(i) for i in range(len(Xb))]))
+            sub = _submission(task, predictions(model, Xb), pd.Series([str(i) for i in range(len(Xb))]))
             pred = sub.drop(columns=[ID])
-            truth = yb.astype(str).to_numpy() if task.spec.kind.is_classification else yb.to_numpy(dtype=float)
-            if metric.prediction == "proba":
-                value = metric.score(truth, pred[task.classes].to_numpy(), Grader(task, view).context)
-            else:
-                value = metric.score(truth, pred.iloc[:, 0].to_numpy(), Grader(task, view).context)
+            values = pred[task.classes].to_numpy() if metric.prediction == "proba" else pred.iloc[:, 0].to_numpy()
+            value = metric.score(truth, values, context)
         except Exception:
             continue
         if best is None or metric.better(value, best[0]):
             best = (value, model)
-    if best is None:
-        return float("nan"), time.time() - start
-    model = best[1]
-    model.fit(X, y)  # type: ignore[attr-defined]
-    sub = _submission(task, model, Xp, view.predict[ID])
-    grade = Grader(task, view).grade_frame(sub, roles=("test",))
-    return (grade.scores["test"] if grade.valid else float("nan")), time.time() - start
+    score = float("nan")
+    if best is not None:
+        model = best[1]
+        model.fit(X, y)  # type: ignore[attr-defined]
+        score = _score(task, view, _submission(task, predictions(model, Xp), view.predict[ID]), scored_on)
+    return {"random": score, "random_s": time.time() - start, "random_tried": tried}
 
 
-def run_airlab(task_id: str, seed: int, budget: float, out: Path,
-               refit: RefitMode = "auto") -> dict[str, object]:
+def run_airlab(task_id: str, seed: int, budget: float, out: Path, scored_on: str) -> dict[str, object]:
     start = time.time()
+    refit: RefitMode = "auto" if scored_on == "test" else "never"  # a refit trains on the val rows
     result = api.run(RunConfig(task=task_id, seed=seed, split_seed=seed, budget_nodes=None, budget_time=budget,
                                eval_folds="auto", refit=refit, cpus=1, workers=1), out=out)
-    answer = result.refit_test_score if result.refit_test_score is not None else result.test_score
-    return {"airlab_plain": result.test_score, "airlab_refit": answer, "refitted": result.refit_test_score is not None,
-            "final": result.final, "nodes": result.n_nodes, "airlab_s": time.time() - start}
+    if scored_on == "val":
+        answer = result.val_score
+    else:
+        answer = result.refit_test_score if result.refit_test_score is not None else result.test_score
+    return {"airlab": answer, "airlab_plain": result.test_score if scored_on == "test" else result.val_score,
+            "refitted": result.refit_test_score is not None, "final": result.final, "nodes": result.n_nodes,
+            "airlab_s": time.time() - start}
 
 
-def run_one(system: str, task_id: str, seed: int, budget: float) -> dict[str, object]:
+def run_one(system: str, task_id: str, seed: int, budget: float, scored_on: str) -> dict[str, object]:
     """One (system, task, seed) cell, on one core."""
-    task = prediction_task(task_id)
     if system == "airlab":
         with tempfile.TemporaryDirectory(prefix="airlab-vs-automl-") as out:
-            return run_airlab(task_id, seed, budget, Path(out))
-    if system == "flaml":
-        score, seconds = run_flaml(task, seed, budget)
-        return {"flaml": score, "flaml_s": seconds}
-    score, seconds = run_random_search(task, seed, budget)
-    return {"random": score, "random_s": seconds}
+            return run_airlab(task_id, seed, budget, Path(out), scored_on)
+    task = prediction_task(task_id)
+    if system in PEERS:
+        return run_peer(system, task, seed, budget, scored_on)
+    return run_random_search(task, seed, budget, scored_on)
 
 
-def _cell(args: tuple[str, str, int, float]) -> tuple[str, int, dict[str, object]]:
-    system, task_id, seed, budget = args
-    return task_id, seed, run_isolated(__file__, [system, task_id, str(seed), str(budget)]) or {}
+def _cell(args: tuple[str, str, int, float, str]) -> tuple[str, int, dict[str, object]]:
+    system, task_id, seed, budget, scored_on = args
+    return task_id, seed, run_isolated(__file__, [system, task_id, str(seed), str(budget), scored_on]) or {}
 
 
-def table(frame: pd.DataFrame, command: str, budget: float) -> str:
+def section_title(suite: str, role: str, scored_on: str) -> str:
+    return f"## Against AutoML and random search: {suite} suite, {role} seeds, scored on {scored_on}"
+
+
+def table(frame: pd.DataFrame, command: str, budget: float, seeds: list[int], scored_on: str, title: str) -> str:
+    rows_used = "train + search + val" if scored_on == "test" else "train + search"
     lines = [
-        SECTION, "",
-        f"Machine: {machine()}. Command: `{command}`. Every (system, task, seed) cell runs alone on one core "
-        f"(two cells at a time on the two cores) with the same {budget:g} s wall budget. FLAML and random search "
-        "get train + search + val rows; airlab searches with hidden K-fold evaluation (`auto`), builds its "
-        "ensemble, refits the final answer on the same rows (`--refit auto`: unless the answer is already a vote "
-        "of K fold runs on a label metric), and counts the refit in its wall time. "
-        "All are scored on the same hidden test rows.",
+        title, "",
+        f"Machine: {machine()}. Command: `{command}`. {seed_note(seeds, scored_on)} Every (system, task, seed) "
+        f"cell runs alone on one core (two cells at a time on the two cores) with the same {budget:g} s wall budget. "
+        f"FLAML, AutoGluon (default presets) and random search over the offline coder's catalogue fit on "
+        f"{rows_used} rows; airlab searches with hidden K-fold evaluation (`auto`), builds its ensemble"
+        + (", and refits its final answer on the same rows (`--refit auto`), counting the refit in its wall time."
+           if scored_on == "test" else
+           " and does not refit (a refit would train on val); its final answer was chosen between the best nodes and "
+           "the ensemble by val, so its val score is slightly optimistic.")
+        + f" All are scored on the same hidden {scored_on} rows. Differences are airlab − peer, + = airlab better, "
+        "with a paired 95% t interval: win or loss when it excludes zero.",
         "",
-        "| task | metric | seeds | airlab | airlab without refit | FLAML | random search "
-        "| airlab − FLAML (95% CI, + = airlab better) | verdict | ensemble chosen | mean seconds airlab / FLAML / random |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| task | metric | seeds | airlab | FLAML | AutoGluon | random search | airlab − FLAML | airlab − AutoGluon "
+        "| airlab − random | airlab nodes | seconds airlab / FLAML / AutoGluon / random |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    verdicts = {"win": 0, "tie": 0, "loss": 0}
-    refit_gain = []
+    verdicts = {peer: {"win": 0, "tie": 0, "loss": 0} for peer in ("flaml", "autogluon", "random")}
+    ahead = {peer: 0 for peer in verdicts}
     for task_id, group in frame.groupby("task", sort=False):
         sign = 1.0 if group["hib"].iloc[0] else -1.0
-        mean, low, high = paired_ci(sign * (group["airlab_refit"] - group["flaml"]).to_numpy(dtype=float))
-        verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
-        verdicts[verdict] += 1
-        refitted = group[group["refitted"]]
-        if len(refitted) > 1:
-            refit_gain.append(paired_ci(sign * (refitted["airlab_refit"] - refitted["airlab_plain"]).to_numpy(dtype=float)))
+        cells = []
+        for peer in ("flaml", "autogluon", "random"):
+            mean, low, high = paired_ci(sign * (group["airlab"] - group[peer]).to_numpy(dtype=float))
+            verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
+            verdicts[peer][verdict] += 1
+            ahead[peer] += int(mean > 0)
+            cells.append(f"{mean:+.4g} [{low:+.4g}, {high:+.4g}] {verdict}")
         arrow = "↑" if group["hib"].iloc[0] else "↓"
         lines.append(
-            f"| {task_id} | {group['metric'].iloc[0]} {arrow} | {len(group)} | {group['airlab_refit'].mean():.4g} "
-            f"| {group['airlab_plain'].mean():.4g} | {group['flaml'].mean():.4g} | {group['random'].mean():.4g} "
-            f"| {mean:+.4g} [{low:+.4g}, {high:+.4g}] | {verdict} | {(group['final'] == 'ensemble').sum()}/{len(group)} "
-            f"| {group['airlab_s'].mean():.0f} / {group['flaml_s'].mean():.0f} / {group['random_s'].mean():.0f} |"
+            f"| {task_id} | {group['metric'].iloc[0]} {arrow} | {len(group)} | {group['airlab'].mean():.4g} "
+            f"| {group['flaml'].mean():.4g} | {group['autogluon'].mean():.4g} | {group['random'].mean():.4g} "
+            f"| {' | '.join(cells)} | {group['nodes'].mean():.0f} "
+            f"| {group['airlab_s'].mean():.0f} / {group['flaml_s'].mean():.0f} / {group['autogluon_s'].mean():.0f} "
+            f"/ {group['random_s'].mean():.0f} |"
         )
-    better = sum(1 for m, lo, _ in refit_gain if lo > 0)
-    worse = sum(1 for m, _, hi in refit_gain if hi < 0)
-    lines += [
-        "", f"**Summary: {verdicts['win']} wins, {verdicts['tie']} ties, {verdicts['loss']} losses** over "
-        f"{frame['task'].nunique()} tasks, {len(frame)} (task, seed) pairs.",
-        "", f"Refit against averaging the K fold runs (same runs, on the {len(refit_gain)} tasks whose runs refit): "
-        f"the refit is better on {better} tasks, worse on "
-        f"{worse}, and within noise on {len(refit_gain) - better - worse} (paired 95% t intervals per task); it "
-        f"improves the mean score on {sum(1 for m, _, _ in refit_gain if m > 0)} of {len(refit_gain)} tasks.", "",
-    ]
-    return "\n".join(lines)
+    n_tasks = frame["task"].nunique()
+    lines += ["", f"**Summary over {n_tasks} tasks, {len(frame)} (task, seed) pairs** (ahead = a better mean):", ""]
+    for peer, counts in verdicts.items():
+        lines.append(f"- against {NAMES[peer]}: ahead on {ahead[peer]} of {n_tasks}; {counts['win']} wins, "
+                     f"{counts['tie']} ties, {counts['loss']} losses.")
+    return "\n".join(lines) + "\n"
+
+
+def suite_tasks(suite: str) -> list[str]:
+    return heldout_task_ids() if suite == "heldout" else tabular_tasks()
+
+
+def load_records(path: Path, budget: float, scored_on: str) -> dict[tuple[str, int, str], dict[str, object]]:
+    done: dict[tuple[str, int, str], dict[str, object]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            rec = json.loads(line)
+            if rec["budget"] == budget and rec.get("scored_on", "test") == scored_on:
+                done[(rec["task"], rec["seed"], rec["system"])] = rec["values"]
+    return done
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=30)
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--tasks", default=None)
+    parser.add_argument("--seeds", default="100,101,102")
+    parser.add_argument("--suite", choices=("builtin", "heldout"), default="heldout")
+    parser.add_argument("--tasks", default=None, help="a subset of the suite's tasks")
+    parser.add_argument("--scored-on", choices=("test", "val"), default="test",
+                        help="test: a result (report seeds); val: tuning (tuning seeds, never the held-out suite)")
     parser.add_argument("--jobs", type=int, default=2, help="cells run at once, one core each")
     parser.add_argument("--records", type=Path, default=Path("benchmarks/vs_automl_records.jsonl"),
                         help="one JSON line per finished cell; cells already there are not run again")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--no-run", action="store_true", help="only tabulate the cells already in --records")
-    parser.add_argument("--one", nargs=4, metavar=("SYSTEM", "TASK", "SEED", "BUDGET"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=5, metavar=("SYSTEM", "TASK", "SEED", "BUDGET", "SCORED_ON"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        system, task_id, seed, budget = args.one
-        print(json.dumps(run_one(system, task_id, int(seed), float(budget))))
+        system, task_id, seed, budget, scored_on = args.one
+        print(json.dumps(run_one(system, task_id, int(seed), float(budget), scored_on)))
         return
     seeds = [int(s) for s in args.seeds.split(",")]
-    tasks = args.tasks.split(",") if args.tasks else tabular_tasks()
-    done: dict[tuple[str, int, str], dict[str, object]] = {}
-    if args.records.exists():
-        for line in args.records.read_text().splitlines():
-            rec = json.loads(line)
-            if rec["budget"] == args.budget:
-                done[(rec["task"], rec["seed"], rec["system"])] = rec["values"]
+    role = seed_role(seeds)
+    if args.scored_on == "val" and (role != "tuning" or args.suite == "heldout"):
+        raise SystemExit("--scored-on val is tuning: it takes tuning seeds only, and never the held-out suite")
+    tasks = args.tasks.split(",") if args.tasks else suite_tasks(args.suite)
+    done = load_records(args.records, args.budget, args.scored_on)
+    if not args.no_run and any(system in PEERS for system in SYSTEMS):
+        ensure_peers()
     # seed by seed, so a grid stopped part-way still has every task at the seeds it finished
-    cells = [(system, t, s, args.budget) for s in seeds for t in tasks for system in ("airlab", "flaml", "random")
+    cells = [(system, t, s, args.budget, args.scored_on) for s in seeds for t in tasks for system in SYSTEMS
              if (t, s, system) not in done and not args.no_run]
     with Progress() as progress, ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        bar = progress.add_task("airlab vs FLAML vs random search", total=len(cells))
+        bar = progress.add_task("airlab vs FLAML, AutoGluon and random search", total=len(cells))
         futures = {pool.submit(_cell, cell): cell for cell in cells}
         for future in futures:
             task_id, seed, values = future.result()
@@ -278,24 +355,25 @@ def main() -> None:
             done[(task_id, seed, system)] = values
             with args.records.open("a") as handle:
                 handle.write(json.dumps({"task": task_id, "seed": seed, "system": system, "budget": args.budget,
-                                         "values": values}) + "\n")
+                                         "scored_on": args.scored_on, "values": values}) + "\n")
     rows = []
     for t in tasks:
         task = prediction_task(t)
         for seed in seeds:
-            parts = [done.get((t, seed, system)) for system in ("airlab", "flaml", "random")]
+            parts = [done.get((t, seed, system)) for system in SYSTEMS]
             if all(parts):
                 rows.append({"task": t, "seed": seed, **{k: v for p in parts for k, v in p.items()},  # type: ignore[union-attr]
                              "hib": task.spec.metric_info.higher_is_better, "metric": task.spec.metric})
-    frame = pd.DataFrame(rows).astype({"airlab_refit": float, "airlab_plain": float, "flaml": float, "random": float})
-    # cells recorded before `--refit auto` always refitted
-    frame["refitted"] = frame["refitted"].fillna(True).astype(bool) if "refitted" in frame else True
-    command = (f".venv/bin/python benchmarks/vs_automl.py --budget {args.budget:g} --seeds {args.seeds}"
-               + (f" --tasks {args.tasks}" if args.tasks else ""))
-    text = table(frame, command, args.budget)
+    if not rows:
+        raise SystemExit("no (task, seed) has every system's cell yet")
+    frame = pd.DataFrame(rows).astype({system: float for system in SYSTEMS})
+    command = (f".venv/bin/python benchmarks/vs_automl.py --suite {args.suite} --budget {args.budget:g} "
+               f"--seeds {args.seeds} --scored-on {args.scored_on}" + (f" --tasks {args.tasks}" if args.tasks else ""))
+    title = section_title(args.suite, role, args.scored_on)
+    text = table(frame, command, args.budget, seeds, args.scored_on, title)
     print(text)
     if args.write:
-        write_section(SECTION, text)
+        write_section(title, text)
 
 
 if __name__ == "__main__":
