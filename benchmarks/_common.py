@@ -70,17 +70,18 @@ def paired_ci(diff: np.ndarray) -> tuple[float, float, float]:
 
 # Split seeds have one of two roles in every benchmark. A default (a draft rule, a threshold, a setting)
 # may be chosen on the tuning seeds, scored on their val rows only; the numbers reported as results come
-# from the report seeds, on which nothing was ever chosen.
-TUNING_SEEDS = range(0, 20)
-REPORT_SEEDS = range(100, 120)
+# from the report seeds, on which nothing was ever chosen. Seeds 0-19 chose the draft rules and 20-39 the
+# refit rule (on test rows, before this split existed: their tables say so).
+TUNING_SEEDS = range(0, 100)
+REPORT_SEEDS = range(100, 1_000_000)
 
 
 def seed_role(seeds: list[int]) -> str:
     """``tuning`` or ``report`` for a list of split seeds; mixing the two is refused."""
     tuning = [s for s in seeds if s in TUNING_SEEDS]
     if tuning and len(tuning) != len(seeds):
-        raise SystemExit(f"seeds {seeds} mix tuning seeds ({TUNING_SEEDS.start}-{TUNING_SEEDS.stop - 1}) "
-                         "with report seeds; run them apart")
+        raise SystemExit(f"seeds {seeds} mix tuning seeds (below {REPORT_SEEDS.start}) with report seeds; "
+                         "run them apart")
     return "tuning" if tuning else "report"
 
 

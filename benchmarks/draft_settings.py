@@ -1,6 +1,7 @@
 """The offline coder's data-dependent draft settings against the families' defaults.
 
     .venv/bin/python benchmarks/draft_settings.py [--seeds 0,...,19] [--tasks ...] [--write]
+    .venv/bin/python benchmarks/draft_settings.py --seeds 100,...,119 --scored-on test   # a check, not a choice
 
 The offline coder drafts some families with settings other than their defaults, depending on the
 data (`_size_params` in `airlab.coders.offline`): LightGBM with small trees on small, narrow data,
@@ -8,8 +9,10 @@ and smaller leaves still for a regression on few rows; forests with larger leave
 per split on few columns. This measures each rule with fixed models, outside any search: for every
 tabular task and split seed, the family as the coder renders it, once with its defaults (or, for a
 rule that refines another on smaller data, with that rule's settings) and once with the rule's
-settings, trained on every row the agent may use (train, search and val) and scored on the hidden
-test rows. The preprocessing is the same for both (median imputation, ordinal categories). It
+settings. A rule is chosen on tuning seeds (0-19), where the models train on train + search rows and are
+scored on the val rows (``--scored-on val``, the default); the test rows of report seeds (100 and up,
+``--scored-on test``, trained on train + search + val) only check a choice already made. The
+preprocessing is the same for both (median imputation, ordinal categories). It
 prints, per rule and task, the mean score of both and the paired difference with a 95% t interval,
 and says whether the rule applies to the task's data; `--write` puts the table into BENCHMARKS.md.
 """
@@ -28,8 +31,8 @@ import pandas as pd
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, paired_ci, write_section
-from vs_automl import _submission, tabular_tasks
+from _common import machine, paired_ci, seed_note, seed_role, write_section
+from vs_automl import cell_view, model_submission, tabular_tasks
 
 from airlab.coders.offline import (
     FEW_FEATURES_TREES,
@@ -42,7 +45,6 @@ from airlab.tasks.prediction.preview import make_preview
 from airlab.tasks.prediction.splits import HiddenSplits, make_splits
 from airlab.tasks.prediction.submission import ID, Grader
 from airlab.tasks.prediction.task import PredictionTask, prediction_task
-from airlab.tasks.prediction.views import refit_view
 
 SECTION = "## Draft settings on small data"
 
@@ -63,7 +65,8 @@ def baseline_settings(rule: str, name: str) -> dict[str, Any]:
     return dict(RULE_SETTINGS[REFINES[rule]][name]) if rule in REFINES else {}
 
 
-def _score(task: PredictionTask, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any]) -> float:
+def _score(task: PredictionTask, view: HiddenSplits, seed: int, problem: str, name: str, params: dict[str, Any],
+           scored_on: str) -> float:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -85,9 +88,9 @@ def _score(task: PredictionTask, view: HiddenSplits, seed: int, problem: str, na
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y)
-        sub = _submission(task, model, Xp, view.predict[ID])
-    grade = Grader(task, view).grade_frame(sub, roles=("test",))
-    return grade.scores["test"] if grade.valid else float("nan")
+        sub = model_submission(task, model, Xp, view.predict[ID])
+    grade = Grader(task, view).grade_frame(sub, roles=(scored_on,))  # type: ignore[arg-type]
+    return grade.scores[scored_on] if grade.valid else float("nan")
 
 
 def cells(task_ids: list[str], seeds: list[int]) -> list[dict[str, Any]]:
@@ -107,14 +110,18 @@ def cells(task_ids: list[str], seeds: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def table(frame: pd.DataFrame, command: str) -> str:
+def table(frame: pd.DataFrame, command: str, seeds: list[int], scored_on: str) -> str:
+    rows = "train and search" if scored_on == "val" else "train, search and val"
     lines = [
         SECTION, "",
-        f"Machine: {machine()}. Command: `{command}`. Fixed models, no search: each family as the offline coder "
+        f"Machine: {machine()}. Command: `{command}`. {seed_note(seeds, scored_on)} "
+        "The rules were first chosen by an earlier version of this script on the test rows of these seeds; "
+        "this table checks them again on val rows, as a rule is chosen now. "
+        "Fixed models, no search: each family as the offline coder "
         "renders it, with its defaults ("
         + "; ".join(f"the {rule} rule: with the {base} rule's settings it refines" for rule, base in REFINES.items())
-        + ") and with the settings a draft rule gives it, trained on all usable rows "
-        "(train, search and val) of each split seed and scored on the hidden test rows; same preprocessing for "
+        + f") and with the settings a draft rule gives it, trained on the {rows} rows "
+        f"of each split seed and scored on the hidden {scored_on} rows; same preprocessing for "
         "both. Rows and columns are those an agent's train file has at split seed 0 (what the rule looks at).",
         "",
         "| rule | family | task | metric | rows / columns | rule applies | seeds | baseline | rule's settings "
@@ -140,11 +147,17 @@ def main() -> None:
     parser.add_argument("--seeds", default=",".join(str(s) for s in range(20)))
     parser.add_argument("--tasks", default=None, help="comma-separated; default: every tabular task")
     parser.add_argument("--records", type=Path, default=Path("benchmarks/draft_settings_records.jsonl"))
+    parser.add_argument("--scored-on", choices=("val", "test"), default="val",
+                        help="val: tuning seeds, where a rule is chosen; test: report seeds, a check only")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     task_ids = args.tasks.split(",") if args.tasks else tabular_tasks()
     seeds = [int(s) for s in args.seeds.split(",")]
+    if (seed_role(seeds) == "tuning") != (args.scored_on == "val"):
+        raise SystemExit("tuning seeds are scored on val rows, report seeds on test rows")
     records = [json.loads(ln) for ln in args.records.read_text().splitlines()] if args.records.exists() else []
+    # records written before the roles were scored on test
+    records = [r for r in records if r.get("scored_on", "test") == args.scored_on]
     have = {(r["task"], r["seed"], r["rule"], r["family"]) for r in records}
     planned = cells(task_ids, seeds)
     todo = [c for c in planned if (c["task"], c["seed"], c["rule"], c["family"]) not in have]
@@ -153,11 +166,12 @@ def main() -> None:
         for cell in todo:
             task = prediction_task(cell["task"])
             start = time.time()
-            view = refit_view(task, make_splits(task, cell["seed"]))
+            view = cell_view(task, cell["seed"], args.scored_on)
+            cell["scored_on"] = args.scored_on
             cell["default_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
-                                           baseline_settings(cell["rule"], cell["family"]))
+                                           baseline_settings(cell["rule"], cell["family"]), args.scored_on)
             cell["rule_score"] = _score(task, view, cell["seed"], cell["problem"], cell["family"],
-                                        dict(RULE_SETTINGS[cell["rule"]][cell["family"]]))
+                                        dict(RULE_SETTINGS[cell["rule"]][cell["family"]]), args.scored_on)
             cell["seconds"] = time.time() - start
             sink.write(json.dumps(cell) + "\n")
             sink.flush()
@@ -167,8 +181,8 @@ def main() -> None:
     applies = {(c["task"], c["rule"], c["family"]): c["applies"] for c in planned}
     frame = pd.DataFrame([{**r, "applies": applies[(r["task"], r["rule"], r["family"])]}
                           for r in records if r["task"] in task_ids and r["seed"] in seeds])
-    command = f".venv/bin/python benchmarks/draft_settings.py --seeds {args.seeds}"
-    text = table(frame, command + (f" --tasks {args.tasks}" if args.tasks else ""))
+    command = f".venv/bin/python benchmarks/draft_settings.py --seeds {args.seeds} --scored-on {args.scored_on}"
+    text = table(frame, command + (f" --tasks {args.tasks}" if args.tasks else ""), seeds, args.scored_on)
     print(text)
     if args.write:
         write_section(SECTION, text)

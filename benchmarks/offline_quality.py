@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, write_section
+from _common import machine, seed_note, write_section
 
 from airlab import api
 from airlab.rundir import RunConfig
@@ -66,7 +66,7 @@ def main() -> None:
         f"Machine: {machine()}. Command: `.venv/bin/python benchmarks/offline_quality.py --nodes {args.nodes} "
         f"--seeds {args.seeds}`. Greedy policy (5 drafts, then improve/debug), offline coder, "
         f"the run's defaults (warm workers in bubblewrap, hidden folds `auto`, ensemble, `--refit auto`). "
-        f"Total {time.time() - start_all:.0f} s.",
+        f"Total {time.time() - start_all:.0f} s. {seed_note(seeds, 'test')}",
         "",
         f"Search improved on the first draft on **{improved_count} of {total}** runs.",
         "",

@@ -29,7 +29,7 @@ import numpy as np
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, paired_ci, run_isolated, write_section
+from _common import machine, paired_ci, run_isolated, seed_role, write_section
 
 SECTION = "## Program tasks: policies against the starter code"
 RECORDS = Path(__file__).with_name("program_policies_records.jsonl")
@@ -143,6 +143,8 @@ Machine: {machine()}. Command: `.venv/bin/python benchmarks/program_policies.py 
 for each budget N below (the last call took {minutes:.0f} min for the runs not already recorded; records in
 `benchmarks/program_policies_records.jsonl`). The 12-node runs came first; the 20-node runs were made after their
 results were seen, to see whether the intervals that include zero close with more nodes: both are reported.
+The seeds ({args.seeds}) are {seed_role([int(x) for x in args.seeds.split(",")])} seeds of the agent; the hidden
+instances are each task's fixed roles (its default split), on which its starter code was written.
 
 Each run: the offline coder's constant tuning on one built-in program task, N nodes, one core, the
 policy's default settings; the final answer (best by val among the top 3 by search) is scored on the hidden

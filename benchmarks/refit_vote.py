@@ -6,7 +6,9 @@ Each (task, seed) cell is one airlab run exactly as in `vs_automl.py` (offline c
 evaluation `auto`, 30 s, one core) but with `--refit always`, so the same run gives both answers:
 the vote of its K fold runs on the test rows and the refit on all usable rows. Prints, per task,
 the paired difference refit - vote with a 95% t interval. Cells are appended to ``--records``;
-those already there are not run again.
+those already there are not run again. Seeds 20-39 are tuning seeds: the `--refit auto` rule was
+checked on their test rows before benchmarks split seeds into tuning and report roles; a check on
+report seeds (100 and up) is ``--seeds 100,...``.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ import numpy as np
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import paired_ci, run_isolated
+from _common import paired_ci, run_isolated, seed_role
 from vs_automl import run_airlab
 
 
 def run_cell(task_id: str, seed: int, budget: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="airlab-refit-vote-") as out:
-        values = run_airlab(task_id, seed, budget, Path(out), refit="always")
+        values = run_airlab(task_id, seed, budget, Path(out), "test", refit="always")
     return {"task": task_id, "seed": seed, "plain": values["airlab_plain"],
-            "refit": values["airlab_refit"] if values["refitted"] else None, "final": values["final"]}
+            "refit": values["airlab"] if values["refitted"] else None, "final": values["final"]}
 
 
 def _cell(args: tuple[str, int, float]) -> dict[str, Any] | None:
@@ -63,6 +65,7 @@ def main() -> None:
                 records.append(record)
                 with args.records.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")
+    print(f"seeds {args.seeds}: {seed_role(seeds)} seeds, scored on test rows")
     for task_id in tasks:
         # a refit abandoned for time leaves the vote as the answer: no difference
         diff = np.array([(r["refit"] - r["plain"]) if r["refit"] is not None else 0.0

@@ -27,7 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _common import machine, write_section
+from _common import machine, seed_note, write_section
 from tests.suites.airs_fixture import TASK as AIRS_TASK
 from tests.suites.airs_fixture import write_airs
 from tests.suites.mlebench_fixture import COMPETITION, make_suite
@@ -73,7 +73,7 @@ def main() -> None:
         write_section(SECTION, f"""{SECTION}
 
 Machine: {machine()}. Command: `.venv/bin/python benchmarks/suites_bench.py --nodes {args.nodes} --seeds {args.seeds} --write`
-({minutes:.0f} min). The tasks are the suites' test fixtures, written in each suite's on-disk format from data that
+({minutes:.0f} min). {seed_note([int(x) for x in args.seeds.split(",")], "test")} The tasks are the suites' test fixtures, written in each suite's on-disk format from data that
 ships in packages (the suites' own data cannot be downloaded here); `airlab bench` runs greedy and MCTS with the
 offline coder, {args.nodes} nodes per run, on all of them and on the built-in iris. MLE-bench's competition runs
 every node twice (the re-prepared public folder grades search and val, the competition's own folder grades test),

@@ -7,7 +7,8 @@ equal wall-clock budget.
 
 Seeds have roles (``_common.TUNING_SEEDS`` / ``REPORT_SEEDS``): a default may be chosen only on tuning
 seeds scored on val rows; results are report seeds scored on test rows. The held-out suite
-(``heldout:<id>``) is never tuned on: ``--scored-on val`` refuses it.
+(``heldout:<id>``) is never tuned on: ``--scored-on val`` refuses it. The tuning suite
+(``benchmarks/tuning_tasks``: tables from package data outside both suites) is tuned on only.
 
 The peers run in their own virtual environment, ``.venv-peers`` (their pins clash with airlab's), made
 on first use from the pinned requirements below. Every (system, task, seed) cell runs in its own
@@ -121,6 +122,17 @@ def _submission(task: PredictionTask, pred: pd.DataFrame, ids: pd.Series) -> pd.
     return pd.concat([ids.rename(ID), proba], axis=1)
 
 
+def model_predictions(task: PredictionTask, model: object, rows: pd.DataFrame) -> pd.DataFrame:
+    """A fitted scikit-learn model's predictions in the form :func:`_submission` takes."""
+    if task.spec.metric_info.prediction == "value":
+        return pd.DataFrame({"value": model.predict(rows)})  # type: ignore[attr-defined]
+    return pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])  # type: ignore[attr-defined]
+
+
+def model_submission(task: PredictionTask, model: object, rows: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    return _submission(task, model_predictions(task, model, rows), ids)
+
+
 def ensure_peers() -> Path:
     """The peers' interpreter, made on first use."""
     python = PEERS_VENV / "bin" / "python"
@@ -182,11 +194,6 @@ def run_random_search(task: PredictionTask, seed: int, budget: float, scored_on:
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=strat)
     truth = yb.astype(str).to_numpy() if task.spec.kind.is_classification else yb.to_numpy(dtype=float)
 
-    def predictions(model: object, rows: pd.DataFrame) -> pd.DataFrame:
-        if metric.prediction == "value":
-            return pd.DataFrame({"value": model.predict(rows)})  # type: ignore[attr-defined]
-        return pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])  # type: ignore[attr-defined]
-
     start = time.time()
     best: tuple[float, object] | None = None
     tried = 0
@@ -202,7 +209,7 @@ def run_random_search(task: PredictionTask, seed: int, budget: float, scored_on:
         tried += 1
         try:
             model.fit(Xa, ya)
-            sub = _submission(task, predictions(model, Xb), pd.Series([str(i) for i in range(len(Xb))]))
+            sub = model_submission(task, model, Xb, pd.Series([str(i) for i in range(len(Xb))]))
             pred = sub.drop(columns=[ID])
             values = pred[task.classes].to_numpy() if metric.prediction == "proba" else pred.iloc[:, 0].to_numpy()
             value = metric.score(truth, values, context)
@@ -214,13 +221,15 @@ def run_random_search(task: PredictionTask, seed: int, budget: float, scored_on:
     if best is not None:
         model = best[1]
         model.fit(X, y)  # type: ignore[attr-defined]
-        score = _score(task, view, _submission(task, predictions(model, Xp), view.predict[ID]), scored_on)
+        score = _score(task, view, model_submission(task, model, Xp, view.predict[ID]), scored_on)
     return {"random": score, "random_s": time.time() - start, "random_tried": tried}
 
 
-def run_airlab(task_id: str, seed: int, budget: float, out: Path, scored_on: str) -> dict[str, object]:
+def run_airlab(task_id: str, seed: int, budget: float, out: Path, scored_on: str,
+               refit: RefitMode | None = None) -> dict[str, object]:
     start = time.time()
-    refit: RefitMode = "auto" if scored_on == "test" else "never"  # a refit trains on the val rows
+    if refit is None:
+        refit = "auto" if scored_on == "test" else "never"  # a refit trains on the val rows
     result = api.run(RunConfig(task=task_id, seed=seed, split_seed=seed, budget_nodes=None, budget_time=budget,
                                eval_folds="auto", refit=refit, cpus=1, workers=1), out=out)
     if scored_on == "val":
@@ -277,6 +286,9 @@ def table(frame: pd.DataFrame, command: str, budget: float, seeds: list[int], sc
         sign = 1.0 if group["hib"].iloc[0] else -1.0
         cells = []
         for peer in ("flaml", "autogluon", "random"):
+            if group[peer].isna().all():
+                cells.append("–")
+                continue
             mean, low, high = paired_ci(sign * (group["airlab"] - group[peer]).to_numpy(dtype=float))
             verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
             verdicts[peer][verdict] += 1
@@ -293,13 +305,24 @@ def table(frame: pd.DataFrame, command: str, budget: float, seeds: list[int], sc
     n_tasks = frame["task"].nunique()
     lines += ["", f"**Summary over {n_tasks} tasks, {len(frame)} (task, seed) pairs** (ahead = a better mean):", ""]
     for peer, counts in verdicts.items():
+        if frame[peer].isna().all():
+            continue
         lines.append(f"- against {NAMES[peer]}: ahead on {ahead[peer]} of {n_tasks}; {counts['win']} wins, "
                      f"{counts['tie']} ties, {counts['loss']} losses.")
     return "\n".join(lines) + "\n"
 
 
+TUNING_TASKS = Path(__file__).resolve().parent / "tuning_tasks"
+
+
 def suite_tasks(suite: str) -> list[str]:
-    return heldout_task_ids() if suite == "heldout" else tabular_tasks()
+    """``builtin``: airlab's own tabular tasks; ``heldout``: never tuned on; ``tuning``: tasks from package
+    data kept for tuning only (``benchmarks/tuning_tasks``), never reported as a result."""
+    if suite == "heldout":
+        return heldout_task_ids()
+    if suite == "tuning":
+        return [str(path.relative_to(ROOT)) for path in sorted(TUNING_TASKS.glob("*.yaml"))]
+    return tabular_tasks()
 
 
 def load_records(path: Path, budget: float, scored_on: str) -> dict[tuple[str, int, str], dict[str, object]]:
@@ -316,10 +339,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=30)
     parser.add_argument("--seeds", default="100,101,102")
-    parser.add_argument("--suite", choices=("builtin", "heldout"), default="heldout")
+    parser.add_argument("--suite", choices=("builtin", "heldout", "tuning"), default="heldout")
     parser.add_argument("--tasks", default=None, help="a subset of the suite's tasks")
     parser.add_argument("--scored-on", choices=("test", "val"), default="test",
                         help="test: a result (report seeds); val: tuning (tuning seeds, never the held-out suite)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="a subset to run (a table needs all four; a tuning look may need only airlab,random)")
     parser.add_argument("--jobs", type=int, default=2, help="cells run at once, one core each")
     parser.add_argument("--records", type=Path, default=Path("benchmarks/vs_automl_records.jsonl"),
                         help="one JSON line per finished cell; cells already there are not run again")
@@ -336,12 +361,15 @@ def main() -> None:
     role = seed_role(seeds)
     if args.scored_on == "val" and (role != "tuning" or args.suite == "heldout"):
         raise SystemExit("--scored-on val is tuning: it takes tuning seeds only, and never the held-out suite")
+    if args.suite == "tuning" and args.scored_on != "val":
+        raise SystemExit("the tuning suite is for tuning only: --scored-on val")
     tasks = args.tasks.split(",") if args.tasks else suite_tasks(args.suite)
     done = load_records(args.records, args.budget, args.scored_on)
-    if not args.no_run and any(system in PEERS for system in SYSTEMS):
+    systems = [system for system in args.systems.split(",") if system in SYSTEMS]
+    if not args.no_run and any(system in PEERS for system in systems):
         ensure_peers()
     # seed by seed, so a grid stopped part-way still has every task at the seeds it finished
-    cells = [(system, t, s, args.budget, args.scored_on) for s in seeds for t in tasks for system in SYSTEMS
+    cells = [(system, t, s, args.budget, args.scored_on) for s in seeds for t in tasks for system in systems
              if (t, s, system) not in done and not args.no_run]
     with Progress() as progress, ThreadPoolExecutor(max_workers=args.jobs) as pool:
         bar = progress.add_task("airlab vs FLAML, AutoGluon and random search", total=len(cells))
@@ -360,13 +388,16 @@ def main() -> None:
     for t in tasks:
         task = prediction_task(t)
         for seed in seeds:
-            parts = [done.get((t, seed, system)) for system in SYSTEMS]
-            if all(parts):
-                rows.append({"task": t, "seed": seed, **{k: v for p in parts for k, v in p.items()},  # type: ignore[union-attr]
+            parts = {system: done.get((t, seed, system)) for system in systems}
+            if all(parts.values()):
+                rows.append({"task": t, "seed": seed, **{k: v for p in parts.values() for k, v in p.items()},  # type: ignore[union-attr]
                              "hib": task.spec.metric_info.higher_is_better, "metric": task.spec.metric})
-    if not rows:
-        raise SystemExit("no (task, seed) has every system's cell yet")
-    frame = pd.DataFrame(rows).astype({system: float for system in SYSTEMS})
+    if not rows or "airlab" not in systems:
+        raise SystemExit("no (task, seed) has a cell of airlab and of every other system asked for yet")
+    frame = pd.DataFrame(rows)
+    for system in SYSTEMS:
+        frame[system] = frame[system].astype(float) if system in frame else float("nan")
+        frame[f"{system}_s"] = frame[f"{system}_s"].astype(float) if f"{system}_s" in frame else float("nan")
     command = (f".venv/bin/python benchmarks/vs_automl.py --suite {args.suite} --budget {args.budget:g} "
                f"--seeds {args.seeds} --scored-on {args.scored_on}" + (f" --tasks {args.tasks}" if args.tasks else ""))
     title = section_title(args.suite, role, args.scored_on)
