@@ -257,6 +257,11 @@ def _cell(args: tuple[str, str, int, float, str]) -> tuple[str, int, dict[str, o
     return task_id, seed, run_isolated(__file__, [system, task_id, str(seed), str(budget), scored_on]) or {}
 
 
+def _mean(values: pd.Series, fmt: str) -> str:
+    """A column's mean, or a dash for a system that did not run."""
+    return "–" if values.isna().all() else format(values.mean(), fmt)
+
+
 def section_title(suite: str, role: str, scored_on: str) -> str:
     return f"## Against AutoML and random search: {suite} suite, {role} seeds, scored on {scored_on}"
 
@@ -295,13 +300,10 @@ def table(frame: pd.DataFrame, command: str, budget: float, seeds: list[int], sc
             ahead[peer] += int(mean > 0)
             cells.append(f"{mean:+.4g} [{low:+.4g}, {high:+.4g}] {verdict}")
         arrow = "↑" if group["hib"].iloc[0] else "↓"
-        lines.append(
-            f"| {task_id} | {group['metric'].iloc[0]} {arrow} | {len(group)} | {group['airlab'].mean():.4g} "
-            f"| {group['flaml'].mean():.4g} | {group['autogluon'].mean():.4g} | {group['random'].mean():.4g} "
-            f"| {' | '.join(cells)} | {group['nodes'].mean():.0f} "
-            f"| {group['airlab_s'].mean():.0f} / {group['flaml_s'].mean():.0f} / {group['autogluon_s'].mean():.0f} "
-            f"/ {group['random_s'].mean():.0f} |"
-        )
+        means = " | ".join(_mean(group[system], ".4g") for system in SYSTEMS)
+        seconds = " / ".join(_mean(group[f"{system}_s"], ".0f") for system in SYSTEMS)
+        lines.append(f"| {task_id} | {group['metric'].iloc[0]} {arrow} | {len(group)} | {means} "
+                     f"| {' | '.join(cells)} | {group['nodes'].mean():.0f} | {seconds} |")
     n_tasks = frame["task"].nunique()
     lines += ["", f"**Summary over {n_tasks} tasks, {len(frame)} (task, seed) pairs** (ahead = a better mean):", ""]
     for peer, counts in verdicts.items():

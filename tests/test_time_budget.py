@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from airlab import api
+from airlab.engine import next_node_seconds
 from airlab.final import OUT_OF_TIME, FinalStageReserve, RefitBudget, final_stage_seconds
 from airlab.rundir import RunConfig
 from airlab.search.journal import Journal
@@ -111,3 +112,21 @@ def test_a_timed_run_stops_by_itself_and_ends_its_final_stage_inside_its_budget(
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["wall_seconds"] == result.wall_seconds and saved["status"] == "complete"
     assert saved["refit_test_score"] == result.refit_test_score
+
+
+def test_one_slow_node_does_not_end_a_search_that_still_has_time_for_faster_ones() -> None:
+    """A CatBoost draft on five folds can take ten times a linear one; the search goes on while a node
+    like its fastest recent one could still finish (a node that cannot is stopped by its limit)."""
+    metric = load_task("iris").objective
+
+    def timed(node_id: int, wall: float, status: NodeStatus = NodeStatus.OK) -> Node:
+        node = _node(node_id, 0.9, wall)
+        node.status, node.created_at, node.finished_at = status, 100.0 * node_id, 100.0 * node_id + wall
+        return node
+
+    assert next_node_seconds(Journal(metric, [])) == 0.0
+    assert next_node_seconds(Journal(metric, [timed(0, 2.0), timed(1, 12.0)])) == 2.0
+    # a failed node says nothing of what a node costs; only the last five count
+    assert next_node_seconds(Journal(metric, [timed(0, 12.0), timed(1, 0.1, NodeStatus.FAILED)])) == 12.0
+    last_five = [timed(0, 1.0)] + [timed(i, 8.0 + i) for i in range(1, 6)]
+    assert next_node_seconds(Journal(metric, last_five)) == 9.0

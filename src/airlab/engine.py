@@ -90,13 +90,6 @@ class Engine:
             return None
         return left - (self.reserve(self.journal, left) if self.reserve else 0.0)
 
-    def _node_wall_seconds(self) -> float:
-        """The wall time to expect of the next node, from writing its script to grading its K runs:
-        half as much again as the median of the last few, as nodes vary."""
-        recent = sorted(n.finished_at - n.created_at for n in self.journal.finished[-5:]
-                        if n.is_ok and n.finished_at is not None)
-        return 1.5 * recent[len(recent) // 2] if recent else 0.0
-
     def _budget_left(self) -> bool:
         if self.stop_reason == "budget_cost":
             return False
@@ -105,7 +98,7 @@ class Engine:
             self.stop_reason = self.stop_reason or "complete"
             return False
         left = self.search_time_left()
-        if left is not None and left <= self._node_wall_seconds():  # don't start what can't finish
+        if left is not None and left <= next_node_seconds(self.journal):  # don't start what can't finish
             self.stop_reason = self.stop_reason or "complete"
             return False
         if cfg.max_cost is not None and self._cost >= cfg.max_cost:
@@ -270,6 +263,17 @@ class Engine:
             self.executor.shutdown()
             self.store.add_event("interrupted")
         return self.stop_reason or "complete"
+
+
+def next_node_seconds(journal: Journal) -> float:
+    """The least wall time the next node can be expected to need, from writing its script to
+    grading its K runs: that of the fastest of the last few nodes. Model families differ several-fold
+    in cost, so one slow node must not end a search that still has time for faster ones: the search
+    stops only when not even a node like its fastest recent one could finish. A node that then runs
+    out of time is stopped by its time limit (:meth:`Engine._node_limits`), inside the search's share
+    of the budget, and recorded with the reason."""
+    recent = [n.finished_at - n.created_at for n in journal.finished[-5:] if n.is_ok and n.finished_at is not None]
+    return min(recent, default=0.0)
 
 
 def _remove_tree(path: Path) -> None:
