@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS_VENV = ROOT / ".venv-peers"
 PEER_REQUIREMENTS = ["flaml[automl]==2.8.0", "autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "pyarrow"]
 PEER_SCRIPT = Path(__file__).resolve().parent / "_automl_peer.py"
+DEFAULT_RECORDS = Path("benchmarks/vs_automl_records.jsonl")
 
 
 def prediction_task_ids() -> list[str]:
@@ -348,7 +349,7 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS),
                         help="a subset to run (a table needs all four; a tuning look may need only airlab,random)")
     parser.add_argument("--jobs", type=int, default=2, help="cells run at once, one core each")
-    parser.add_argument("--records", type=Path, default=Path("benchmarks/vs_automl_records.jsonl"),
+    parser.add_argument("--records", type=Path, default=DEFAULT_RECORDS,
                         help="one JSON line per finished cell; cells already there are not run again")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--no-run", action="store_true", help="only tabulate the cells already in --records")
@@ -401,7 +402,9 @@ def main() -> None:
         frame[system] = frame[system].astype(float) if system in frame else float("nan")
         frame[f"{system}_s"] = frame[f"{system}_s"].astype(float) if f"{system}_s" in frame else float("nan")
     command = (f".venv/bin/python benchmarks/vs_automl.py --suite {args.suite} --budget {args.budget:g} "
-               f"--seeds {args.seeds} --scored-on {args.scored_on}" + (f" --tasks {args.tasks}" if args.tasks else ""))
+               f"--seeds {args.seeds} --scored-on {args.scored_on}" + (f" --tasks {args.tasks}" if args.tasks else "")
+               + (f" --systems {args.systems}" if systems != list(SYSTEMS) else "")
+               + (f" --records {args.records}" if args.records != DEFAULT_RECORDS else ""))
     title = section_title(args.suite, role, args.scored_on)
     text = table(frame, command, args.budget, seeds, args.scored_on, title)
     print(text)
