@@ -56,9 +56,9 @@ from airlab.rundir import RefitMode, RunConfig
 from airlab.tasks import known_task_ids
 from airlab.tasks.loader import heldout_task_ids, task_card
 from airlab.tasks.prediction.splits import HiddenSplits, make_splits
-from airlab.tasks.prediction.submission import ID, Grader, sample_submission
+from airlab.tasks.prediction.submission import ID, Grader
 from airlab.tasks.prediction.task import PredictionTask, prediction_task
-from airlab.tasks.prediction.views import refit_view
+from airlab.tasks.prediction.views import refit_view, widened_view
 
 SYSTEMS = ("airlab", "flaml", "autogluon", "random")
 PEERS = ("flaml", "autogluon")
@@ -86,16 +86,7 @@ def tabular_tasks() -> list[str]:
 
 def tuning_view(task: PredictionTask, base: HiddenSplits) -> HiddenSplits:
     """Train on train + search; predict and score the val rows only (the tuning view of a split)."""
-    target = task.spec.target
-    search = base.answers[base.answers["role"] == "search"]
-    extra = base.predict.merge(search[[ID, target]], on=ID).drop(columns=[ID])
-    train = pd.concat([base.train, extra[base.train.columns]], ignore_index=True)
-    val = base.answers[base.answers["role"] == "val"]
-    predict = base.predict[base.predict[ID].isin(val[ID])].reset_index(drop=True)
-    return HiddenSplits(
-        task_id=task.id, split_seed=base.split_seed, train=train, predict=predict,
-        answers=val.reset_index(drop=True), sample_submission=sample_submission(task, predict[ID], train),
-    )
+    return widened_view(task, base, ("search",), "val")
 
 
 def cell_view(task: PredictionTask, seed: int, scored_on: str) -> HiddenSplits:

@@ -123,15 +123,22 @@ REFIT_ROLES = ("search", "val")
 
 def refit_view(task: Task, base: HiddenSplits) -> HiddenSplits:
     """Train on train + search + val (all agent-usable labelled rows); predict the test rows only."""
+    return widened_view(task, base, REFIT_ROLES, "test")
+
+
+def widened_view(task: Task, base: HiddenSplits, extra_roles: tuple[str, ...], scored_role: str) -> HiddenSplits:
+    """Train on train and the hidden rows of ``extra_roles``; predict and grade the rows of
+    ``scored_role`` only. With (search, val) -> test it is the refit; benchmarks tune with
+    (search,) -> val."""
     target = task.spec.target
-    usable = base.answers[base.answers["role"].isin(REFIT_ROLES)]
+    usable = base.answers[base.answers["role"].isin(extra_roles)]
     extra = base.predict.merge(usable[[ID, target]], on=ID).drop(columns=[ID])
     train = pd.concat([base.train, extra[base.train.columns]], ignore_index=True)
-    test = base.answers[base.answers["role"] == "test"]
-    predict = base.predict[base.predict[ID].isin(test[ID])].reset_index(drop=True)
+    scored = base.answers[base.answers["role"] == scored_role]
+    predict = base.predict[base.predict[ID].isin(scored[ID])].reset_index(drop=True)
     return HiddenSplits(
         task_id=task.id, split_seed=base.split_seed, train=train, predict=predict,
-        answers=test.reset_index(drop=True), sample_submission=sample_submission(task, predict[ID], train),
+        answers=scored.reset_index(drop=True), sample_submission=sample_submission(task, predict[ID], train),
     )
 
 
