@@ -366,7 +366,7 @@ def markdown(
         "",
         "### Exact Kemeny-Young",
         "",
-        f"airlab: subset dynamic programme up to 13 agents, ILP (HiGHS) above; open-spiel: "
+        f"airlab: the agents are split into the strongly connected components of the majority graph, each solved by the subset dynamic programme up to 13 agents and by an ILP (HiGHS) above, so *solver* says dp wherever every component is that small; open-spiel: "
         f"brute force over all m! orders, run only up to {BRUTE_FORCE_MAX} agents (9 agents "
         "already take minutes in pure Python). *Same optimum* checks that both orders have the "
         "same Kemeny agreement.",
